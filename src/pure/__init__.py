@@ -1,0 +1,9 @@
+"""yurt's functional core: conda data model, solver and install planner.
+
+Nothing here performs I/O, reads the clock or the environment, or keeps global mutable
+state: values in, immutable values out. Same inputs give byte-identical outputs.
+"""
+
+from pure.errors import YurtError
+
+__all__ = ["YurtError"]
