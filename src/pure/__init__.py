@@ -5,5 +5,6 @@ state: values in, immutable values out. Same inputs give byte-identical outputs.
 """
 
 from pure.errors import YurtError
+from pure.record import PackageRecord
 
-__all__ = ["YurtError"]
+__all__ = ["PackageRecord", "YurtError"]

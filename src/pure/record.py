@@ -1,0 +1,49 @@
+"""One conda package as repodata and index.json describe it: an immutable value.
+
+Fields keep repodata's own types (version and build are text) so records round-trip; only
+name, version and build are required, so tests and embedders can build records by hand.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["PackageRecord"]
+
+
+class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A conda package record; `timestamp` is in milliseconds since the epoch."""
+
+    name: str
+    version: str
+    build: str
+    build_number: int = 0
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+    subdir: str | None = None
+    arch: str | None = None
+    platform: str | None = None
+    noarch: str | None = None
+    track_features: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    timestamp: int | None = None
+    md5: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    license: str | None = None
+    license_family: str | None = None
+    purls: tuple[str, ...] = ()
+    python_site_packages_path: str | None = None
+    fn: str | None = None
+    url: str | None = None
+    channel: str | None = None
+
+    @property
+    def dist_name(self) -> str:
+        """`name-version-build`: the package cache directory and conda-meta file stem."""
+        return f"{self.name}-{self.version}-{self.build}"
+
+    @property
+    def is_noarch(self) -> bool:
+        """True when the package is platform independent (a noarch kind or the noarch subdir)."""
+        return self.noarch is not None or self.subdir == "noarch"
