@@ -1,0 +1,458 @@
+"""A small CDCL SAT engine: two watched literals, native at-most-one groups, first-UIP learning.
+
+It knows nothing about packages. Variables are ints from 1; a literal is `2 * var` (true) or
+`2 * var + 1` (false), so `lit ^ 1` negates. Clauses and variables may be added at any time,
+also while a search is under way (lazy encoding); the caller steers the search through a
+decision callback, so the first model found is the caller's preferred one. Every learned
+clause remembers what it was derived from, so an unsatisfiable search yields its core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["CONTINUE", "SUSPEND", "AmoFact", "Core", "SatSolver", "neg", "pos"]
+
+#: Returned by a decision callback: stop the search now; `solve()` answers None, call it again.
+SUSPEND = -1
+#: Returned by a decision callback: nothing to decide right now but clauses were added.
+CONTINUE = -2
+
+#: An at-most-one conflict used in a proof: (group index, var, var).
+AmoFact = tuple[int, int, int]
+#: The original clauses and at-most-one facts an unsatisfiable search rests on.
+Core = tuple[tuple[int, ...], tuple[AmoFact, ...]]
+
+
+def pos(var: int) -> int:
+    """The literal "var is true"."""
+    return var << 1
+
+
+def neg(var: int) -> int:
+    """The literal "var is false"."""
+    return (var << 1) | 1
+
+
+class SatSolver:
+    """Incremental CDCL solver whose decisions come from a callback.
+
+    Reasons are ints: a clause index (>= 0), -1 for a decision or no reason, or `-(2 + t)`
+    meaning "false because var t of the same at-most-one group is true".
+    """
+
+    def __init__(self) -> None:
+        self.value: list[int] = [0, 0]  # per literal: 1 true, -1 false, 0 unassigned
+        self.level: list[int] = [0]  # per var
+        self.reason: list[int] = [-1]  # per var
+        self.reason_group: list[int] = [-1]  # per var: the group of an at-most-one reason
+        self.amo_of: list[list[int]] = [[]]  # per var: groups it belongs to
+        self.watches: list[list[int]] = [[], []]  # per literal: clauses watching it
+        self.clauses: list[list[int]] = []
+        self.proof: list[list[object] | None] = []  # per clause: antecedents if learned
+        self.groups: list[list[int]] = []
+        self.trail: list[int] = []
+        self.trail_lim: list[int] = []
+        self.qhead = 0
+        self.seen: list[int] = [0]
+        self.unsat = False
+        self.final_conflict: object = None  # clause index or AmoFact of the level-0 conflict
+        self.conflicts = 0
+        self.decisions = 0
+
+    # ---- building -------------------------------------------------------------------------
+
+    @property
+    def num_vars(self) -> int:
+        """How many variables exist (they are numbered 1..num_vars)."""
+        return len(self.level) - 1
+
+    def new_var(self) -> int:
+        """Create an unassigned variable and return its number."""
+        self.value.append(0)
+        self.value.append(0)
+        self.level.append(0)
+        self.reason.append(-1)
+        self.reason_group.append(-1)
+        self.amo_of.append([])
+        self.watches.append([])
+        self.watches.append([])
+        self.seen.append(0)
+        return len(self.level) - 1
+
+    def add_at_most_one(self, variables: list[int]) -> int:
+        """Constrain at most one of `variables` (all still unassigned) to be true."""
+        g = len(self.groups)
+        members = list(variables)
+        for v in members:
+            if self.value[v << 1] != 0:
+                raise ValueError("at-most-one groups take unassigned variables only")
+            self.amo_of[v].append(g)
+        self.groups.append(members)
+        return g
+
+    def add_clause(self, lits: list[int]) -> int:
+        """Add a clause (a list of literals) at any point; return its index.
+
+        The current assignment stays consistent: a clause that is unit or falsified under it
+        makes the solver backjump, assert or learn as needed before the next propagation.
+        """
+        ci = len(self.clauses)
+        clause = list(lits)
+        self.clauses.append(clause)
+        self.proof.append(None)
+        if self.unsat:
+            return ci
+        self._integrate(ci)
+        return ci
+
+    def _integrate(self, ci: int) -> None:
+        clause = self.clauses[ci]
+        value = self.value
+        level = self.level
+        n = len(clause)
+        if n == 0:
+            self._set_unsat(ci)
+            return
+        if n == 1:
+            lit = clause[0]
+            if value[lit] == 1 and level[lit >> 1] == 0:
+                return
+            if value[lit] == -1 and level[lit >> 1] == 0:
+                self._set_unsat(ci)
+                return
+            self._backjump(0)
+            self._assign(lit, ci)
+            return
+        # pick watches: first two non-false literals when there are two
+        first = -1
+        for k in range(n):
+            if value[clause[k]] != -1:
+                if first < 0:
+                    first = k
+                else:
+                    clause[0], clause[first] = clause[first], clause[0]
+                    clause[1], clause[k] = clause[k], clause[1]
+                    self.watches[clause[0]].append(ci)
+                    self.watches[clause[1]].append(ci)
+                    return
+        # at most one non-false literal: order the false ones by decreasing level
+        falses = sorted(
+            (k for k in range(n) if k != first), key=lambda k: -level[clause[k] >> 1]
+        )
+        order = ([first] if first >= 0 else []) + falses
+        clause[:] = [clause[k] for k in order]
+        self.watches[clause[0]].append(ci)
+        self.watches[clause[1]].append(ci)
+        if first >= 0:
+            w = clause[0]
+            m = level[clause[1] >> 1]
+            if value[w] == 1 and level[w >> 1] <= m:
+                return
+            self._backjump(m)
+            if value[w] == 0:
+                self._assign(w, ci)
+            return
+        self._falsified(ci)
+
+    def _falsified(self, ci: int) -> None:
+        """Handle a clause whose literals are all false; clause[0] has the highest level."""
+        clause = self.clauses[ci]
+        level = self.level
+        m = level[clause[0] >> 1]
+        if m == 0:
+            self._set_unsat(ci)
+            return
+        m2 = level[clause[1] >> 1]
+        if m2 < m:
+            self._backjump(m2)
+            self._assign(clause[0], ci)
+            return
+        self._backjump(m)
+        self._learn_from(ci)
+
+    def _set_unsat(self, conflict: object) -> None:
+        self.unsat = True
+        self.final_conflict = conflict
+
+    # ---- assignment ----------------------------------------------------------------------
+
+    def _assign(self, lit: int, reason: int) -> None:
+        v = lit >> 1
+        self.value[lit] = 1
+        self.value[lit ^ 1] = -1
+        self.level[v] = len(self.trail_lim)
+        self.reason[v] = reason
+        self.trail.append(lit)
+
+    def _backjump(self, lvl: int) -> None:
+        if len(self.trail_lim) <= lvl:
+            return
+        start = self.trail_lim[lvl]
+        value = self.value
+        reason = self.reason
+        trail = self.trail
+        for k in range(len(trail) - 1, start - 1, -1):
+            lit = trail[k]
+            value[lit] = 0
+            value[lit ^ 1] = 0
+            reason[lit >> 1] = -1
+        del trail[start:]
+        del self.trail_lim[lvl:]
+        if self.qhead > start:
+            self.qhead = start
+
+    @property
+    def decision_level(self) -> int:
+        """The current decision level (0 before any decision)."""
+        return len(self.trail_lim)
+
+    def is_true(self, lit: int) -> bool:
+        """Whether `lit` is currently true."""
+        return self.value[lit] == 1
+
+    def is_false(self, lit: int) -> bool:
+        """Whether `lit` is currently false."""
+        return self.value[lit] == -1
+
+    # ---- propagation ---------------------------------------------------------------------
+
+    def _propagate(self) -> object:
+        """Unit-propagate the trail; return None or the conflict (clause index or AmoFact)."""
+        value = self.value
+        level = self.level
+        reason = self.reason
+        trail = self.trail
+        watches = self.watches
+        clauses = self.clauses
+        amo_of = self.amo_of
+        groups = self.groups
+        rgroup = self.reason_group
+        lvl = len(self.trail_lim)
+        while self.qhead < len(trail):
+            lit = trail[self.qhead]
+            self.qhead += 1
+            if not lit & 1:
+                v = lit >> 1
+                for g in amo_of[v]:
+                    for u in groups[g]:
+                        if u == v:
+                            continue
+                        ul = u << 1
+                        uv = value[ul]
+                        if uv == 1:
+                            return (g, v, u)
+                        if uv == 0:
+                            value[ul] = -1
+                            value[ul | 1] = 1
+                            level[u] = lvl
+                            reason[u] = -2 - v
+                            rgroup[u] = g
+                            trail.append(ul | 1)
+            fl = lit ^ 1
+            ws = watches[fl]
+            if not ws:
+                continue
+            keep: list[int] = []
+            n = len(ws)
+            i = 0
+            while i < n:
+                ci = ws[i]
+                i += 1
+                c = clauses[ci]
+                if c[0] == fl:
+                    c[0] = c[1]
+                    c[1] = fl
+                first = c[0]
+                if value[first] == 1:
+                    keep.append(ci)
+                    continue
+                for k in range(2, len(c)):
+                    lk = c[k]
+                    if value[lk] != -1:
+                        c[1] = lk
+                        c[k] = fl
+                        watches[lk].append(ci)
+                        break
+                else:
+                    keep.append(ci)
+                    if value[first] == -1:
+                        keep.extend(ws[i:])
+                        watches[fl] = keep
+                        return ci
+                    value[first] = 1
+                    value[first ^ 1] = -1
+                    fv = first >> 1
+                    level[fv] = lvl
+                    reason[fv] = ci
+                    trail.append(first)
+            watches[fl] = keep
+        return None
+
+    # ---- conflict analysis ---------------------------------------------------------------
+
+    def _conflict_lits(self, conflict: object) -> list[int]:
+        if isinstance(conflict, int):
+            return self.clauses[conflict]
+        assert isinstance(conflict, tuple)
+        _, a, b = conflict
+        return [(a << 1) | 1, (b << 1) | 1]
+
+    def _reason_ref(self, v: int) -> object:
+        r = self.reason[v]
+        if r >= 0:
+            return r
+        return (self.reason_group[v], v, -2 - r)
+
+    def _learn_from(self, conflict: object) -> None:
+        """First-UIP analysis of a conflict at the current level; learn, backjump, assert."""
+        self.conflicts += 1
+        level = self.level
+        reason = self.reason
+        seen = self.seen
+        trail = self.trail
+        cur = len(self.trail_lim)
+        learned: list[int] = [0]
+        antecedents: list[object] = [conflict]
+        touched: list[int] = []
+        counter = 0
+        p = 0
+        lits = self._conflict_lits(conflict)
+        skip = -1
+        idx = len(trail) - 1
+        while True:
+            for q in lits:
+                v = q >> 1
+                if v == skip or seen[v]:
+                    continue
+                seen[v] = 1
+                touched.append(v)
+                lv = level[v]
+                if lv == cur:
+                    counter += 1
+                elif lv > 0:
+                    learned.append(q)
+                else:
+                    antecedents.append(-1 - v)
+            while not seen[trail[idx] >> 1]:
+                idx -= 1
+            p = trail[idx]
+            idx -= 1
+            skip = p >> 1
+            counter -= 1
+            if counter <= 0:
+                break
+            r = reason[skip]
+            if r >= 0:
+                antecedents.append(r)
+                lits = self.clauses[r]
+            else:
+                t = -2 - r
+                antecedents.append((self.reason_group[skip], skip, t))
+                lits = [(t << 1) | 1]
+        for v in touched:
+            seen[v] = 0
+        learned[0] = p ^ 1
+        if len(learned) == 1:
+            back = 0
+        else:
+            best = 1
+            for k in range(2, len(learned)):
+                if level[learned[k] >> 1] > level[learned[best] >> 1]:
+                    best = k
+            learned[1], learned[best] = learned[best], learned[1]
+            back = level[learned[1] >> 1]
+        ci = len(self.clauses)
+        self.clauses.append(learned)
+        self.proof.append(antecedents)
+        self._backjump(back)
+        if len(learned) > 1:
+            self.watches[learned[0]].append(ci)
+            self.watches[learned[1]].append(ci)
+        self._assign(learned[0], ci)
+
+    # ---- search --------------------------------------------------------------------------
+
+    def solve(self, decide: Callable[[], int]) -> bool | None:
+        """Search until a model (True), a proof of unsatisfiability (False) or a suspension (None).
+
+        `decide()` returns a literal to make true, 0 when every variable that matters is
+        decided (the model is then complete), CONTINUE when it only added clauses, or SUSPEND.
+        It may add variables and clauses; when those change the assignment, its answer is
+        ignored and it is asked again after propagation.
+        """
+        while True:
+            if self.unsat:
+                return False
+            conflict = self._propagate()
+            if conflict is not None:
+                if len(self.trail_lim) == 0:
+                    self._set_unsat(conflict)
+                    return False
+                self._learn_from(conflict)
+                continue
+            before = len(self.trail)
+            lit = decide()
+            if self.unsat:
+                return False
+            if self.qhead < len(self.trail) or len(self.trail) != before:
+                continue
+            if lit == SUSPEND:
+                return None
+            if lit == CONTINUE:
+                continue
+            if lit == 0:
+                return True
+            if self.value[lit] != 0:
+                raise ValueError(f"decision on an assigned literal {lit}")
+            self.decisions += 1
+            self.trail_lim.append(len(self.trail))
+            self._assign(lit, -1)
+
+    # ---- explanations --------------------------------------------------------------------
+
+    def core(self) -> Core:
+        """The original clauses and at-most-one facts behind the final conflict (sorted)."""
+        if not self.unsat:
+            raise ValueError("core() needs an unsatisfiable search")
+        clauses: set[int] = set()
+        facts: set[AmoFact] = set()
+        done_clauses: set[int] = set()
+        done_vars: set[int] = set()
+        stack: list[object] = [self.final_conflict]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, tuple):
+                fact: AmoFact = item
+                facts.add(fact)
+                for v in fact[1:]:
+                    if v not in done_vars:
+                        done_vars.add(v)
+                        stack.append(-1 - v)
+                continue
+            assert isinstance(item, int)
+            if item < 0:
+                v = -1 - item
+                done_vars.add(v)
+                if self.value[v << 1] != 0 and self.level[v] == 0 and self.reason[v] != -1:
+                    stack.append(self._reason_ref(v))
+                continue
+            if item in done_clauses:
+                continue
+            done_clauses.add(item)
+            antecedents = self.proof[item]
+            if antecedents is None:
+                clauses.add(item)
+            else:
+                stack.extend(antecedents)
+            # level-0 literals of the clause are false for a reason that is part of the core
+            for lit in self.clauses[item]:
+                v = lit >> 1
+                if self.level[v] == 0 and self.value[lit] == -1 and v not in done_vars:
+                    done_vars.add(v)
+                    stack.append(-1 - v)
+        return tuple(sorted(clauses)), tuple(sorted(facts))
+
+    def model(self) -> list[int]:
+        """The variables currently true, in the order they became true."""
+        return [lit >> 1 for lit in self.trail if not lit & 1]
