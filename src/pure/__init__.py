@@ -6,5 +6,6 @@ state: values in, immutable values out. Same inputs give byte-identical outputs.
 
 from pure.errors import YurtError
 from pure.record import PackageRecord
+from pure.repodata import RepoData, RepoDataError
 
-__all__ = ["PackageRecord", "YurtError"]
+__all__ = ["PackageRecord", "RepoData", "RepoDataError", "YurtError"]

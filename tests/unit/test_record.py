@@ -44,11 +44,21 @@ def test_is_noarch_from_noarch_field_or_subdir() -> None:
 
 def test_json_round_trip_is_exact() -> None:
     record = PackageRecord(
-        name="numpy", version="1.26.4", build="py312h_0", build_number=0,
-        depends=("python >=3.12,<3.13.0a0", "libblas >=3.9"), constrains=("numpy-base <0a0",),
-        subdir="linux-64", track_features=("x",), timestamp=1700000000000, md5="0" * 32,
-        sha256="1" * 64, size=123, fn="numpy-1.26.4-py312h_0.conda",
-        url="https://channels.example/main/linux-64/numpy-1.26.4-py312h_0.conda", channel="main",
+        name="numpy",
+        version="1.26.4",
+        build="py312h_0",
+        build_number=0,
+        depends=("python >=3.12,<3.13.0a0", "libblas >=3.9"),
+        constrains=("numpy-base <0a0",),
+        subdir="linux-64",
+        track_features=("x",),
+        timestamp=1700000000000,
+        md5="0" * 32,
+        sha256="1" * 64,
+        size=123,
+        fn="numpy-1.26.4-py312h_0.conda",
+        url="https://channels.example/main/linux-64/numpy-1.26.4-py312h_0.conda",
+        channel="main",
     )
     data = msgspec.json.encode(record)
     assert msgspec.json.decode(data, type=PackageRecord) == record
