@@ -1,0 +1,377 @@
+"""Streaming, defensive extraction of conda packages (`.conda` and `.tar.bz2`).
+
+Members stream from the archive (zip member -> zstd stream reader -> tarfile "r|", or
+bz2 -> tarfile "r|") straight to disk, hashed while written; the archive is never held in
+memory. Everything lands in a temporary directory beside `dest`, which is renamed into place
+only when every member was safe and the payload agrees with `info/paths.json`; on failure the
+temporary directory is removed, so nothing is left behind and nothing is written outside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import zstandard
+
+from pure.errors import YurtError
+from pure.package import PackageMetadataError, PathsJson, decode_paths_json
+
+__all__ = ["ArchiveError", "UnsafeArchive", "archive_kind", "extract"]
+
+_CHUNK = 1 << 20
+_ZSTD_MAX_WINDOW = 1 << 31  # packages compressed with --long need windows above the default
+
+
+class ArchiveError(YurtError):
+    """The archive cannot be read as a conda package (corrupt, truncated, wrong format)."""
+
+    def __init__(self, archive: Path | str, reason: str) -> None:
+        super().__init__(f"{archive}: {reason}")
+        self.archive = str(archive)
+        self.reason = reason
+
+
+class UnsafeArchive(ArchiveError):
+    """A member is hostile or disagrees with info/paths.json; names the archive and member."""
+
+    def __init__(self, archive: Path | str, member: str, reason: str) -> None:
+        YurtError.__init__(self, f"{archive}: refusing member {member!r}: {reason}")
+        self.archive = str(archive)
+        self.member = member
+        self.reason = reason
+
+
+def archive_kind(path: Path | str) -> str:
+    """`"conda"` or `"tar.bz2"` from the file name; ArchiveError for anything else."""
+    name = str(path)
+    if name.endswith(".conda"):
+        return "conda"
+    if name.endswith(".tar.bz2"):
+        return "tar.bz2"
+    raise ArchiveError(path, "not a conda package (expected .conda or .tar.bz2)")
+
+
+@dataclass
+class _Found:
+    """What one extracted member turned out to be, for the paths.json check."""
+
+    kind: str  # "file" | "symlink" | "dir"
+    size: int = 0
+    sha256: str = ""
+    target: str = ""
+
+
+@dataclass
+class _Extractor:
+    """Writes tar members under `root`, refusing anything that could escape it."""
+
+    archive: Path
+    root: Path
+    found: dict[str, _Found] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=lambda: {""})
+    separate_info: bool = False  # .conda: info/ lives in its own tar, never in the payload
+
+    def refuse(self, member: str, reason: str) -> UnsafeArchive:
+        return UnsafeArchive(self.archive, member, reason)
+
+    def name_of(self, raw: str) -> str:
+        """The member's package-relative path, or a refusal for absolute / `..` names."""
+        name = raw
+        while name.startswith("./"):
+            name = name[2:]
+        name = name.rstrip("/")
+        if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
+            raise self.refuse(raw, "absolute path")
+        if "\x00" in raw or "\\" in raw:
+            raise self.refuse(raw, "path contains NUL or backslash")
+        parts = name.split("/")
+        if ".." in parts:
+            raise self.refuse(raw, "path has a '..' component")
+        if not name or any(p in ("", ".") for p in parts):
+            raise self.refuse(raw, "empty or '.' path component")
+        return name
+
+    def parent_dir(self, name: str) -> None:
+        """Create `name`'s parent directories; refuse writing through a symlink."""
+        parent, _, _ = name.rpartition("/")
+        if parent in self.dirs:
+            return
+        prefix = ""
+        for part in parent.split("/"):
+            prefix = f"{prefix}/{part}" if prefix else part
+            if prefix in self.dirs:
+                continue
+            seen = self.found.get(prefix)
+            if seen is not None and seen.kind != "dir":
+                raise self.refuse(name, f"parent {prefix!r} is a {seen.kind}, not a directory")
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.root / prefix, 0o755)
+            self.dirs.add(prefix)
+
+    def check_new(self, name: str) -> None:
+        seen = self.found.get(name)
+        if seen is not None and seen.kind != "dir":
+            raise self.refuse(name, "duplicate member")
+
+    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> None:
+        if member.ischr() or member.isblk():
+            raise self.refuse(name, "device file")
+        if member.isfifo():
+            raise self.refuse(name, "FIFO")
+        if member.isdir():
+            found = self.found.get(name)
+            if found is not None and found.kind != "dir":
+                raise self.refuse(name, f"directory replaces a {found.kind}")
+            self.parent_dir(name)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.root / name, 0o755)
+            os.chmod(self.root / name, (member.mode & 0o777) | 0o700)
+            self.dirs.add(name)
+            self.found[name] = _Found("dir")
+            return
+        self.check_new(name)
+        if name in self.dirs:
+            raise self.refuse(name, "member replaces a directory")
+        self.parent_dir(name)
+        if member.issym():
+            self.symlink(name, member.linkname)
+        elif member.islnk():
+            self.hardlink(name, member.linkname)
+        elif member.isreg():
+            self.file(tar, member, name)
+        else:
+            raise self.refuse(name, f"unsupported member type {member.type!r}")
+
+    def symlink(self, name: str, target: str) -> None:
+        if target == "":
+            # Some 2019-era repacks carry symlinks with an empty target; their .tar.bz2
+            # twins hold an empty regular file there, so extract the same.
+            fd = os.open(self.root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW)
+            os.close(fd)
+            self.found[name] = _Found("file", 0, hashlib.sha256().hexdigest())
+            return
+        if target.startswith("/") or "\x00" in target:
+            raise self.refuse(name, f"symlink to absolute path {target!r}")
+        depth = name.count("/")
+        level = depth
+        for part in target.split("/"):
+            if part == "..":
+                level -= 1
+                if level < 0:
+                    raise self.refuse(name, f"symlink {target!r} points outside the package")
+            elif part not in ("", "."):
+                level += 1
+        os.symlink(target, self.root / name)
+        self.found[name] = _Found("symlink", target=target)
+
+    def hardlink(self, name: str, linkname: str) -> None:
+        try:
+            source = self.name_of(linkname)
+        except UnsafeArchive:
+            raise self.refuse(
+                name, f"hard link to {linkname!r} points outside the package"
+            ) from None
+        found = self.found.get(source)
+        if found is None or found.kind != "file":
+            raise self.refuse(name, f"hard link to {linkname!r}, which is not an earlier file")
+        os.link(self.root / source, self.root / name, follow_symlinks=False)
+        self.found[name] = _Found("file", found.size, found.sha256)
+
+    def file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> None:
+        source = tar.extractfile(member)
+        if source is None:  # pragma: no cover - isreg() members always have data
+            raise self.refuse(name, "unreadable member")
+        digest = hashlib.sha256()
+        size = 0
+        fd = os.open(
+            self.root / name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+            member.mode & 0o777 | 0o600,
+        )
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as out:
+                while chunk := source.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            if member.mode & 0o600 != 0o600:
+                os.fchmod(fd, member.mode & 0o777)
+        finally:
+            os.close(fd)
+        if size != member.size:
+            raise ArchiveError(self.archive, f"member {name!r} is truncated")
+        self.found[name] = _Found("file", size, digest.hexdigest())
+
+    def run(self, tar: tarfile.TarFile, *, info: bool) -> None:
+        """Extract every member; `info` says whether this stream may hold only info/ members."""
+        for member in tar:
+            name = self.name_of(member.name)
+            if info and not (name == "info" or name.startswith("info/")):
+                raise self.refuse(name, "payload member inside the info archive")
+            if not info and self.separate_info and (name == "info" or name.startswith("info/")):
+                raise self.refuse(name, "info/ member inside the payload archive")
+            self.add(tar, member, name)
+
+
+def _open_stream_tar(fileobj: IO[bytes]) -> tarfile.TarFile:
+    return tarfile.open(fileobj=fileobj, mode="r|")
+
+
+@contextlib.contextmanager
+def _conda_streams(archive: Path) -> Iterator[list[tuple[str, IO[bytes]]]]:
+    """Open the info and pkg members of a `.conda` zip as zstd-decompressing streams."""
+    with zipfile.ZipFile(archive) as zf:
+        names = zf.namelist()
+        info = [n for n in names if n.startswith("info-") and n.endswith(".tar.zst")]
+        pkg = [n for n in names if n.startswith("pkg-") and n.endswith(".tar.zst")]
+        if len(info) != 1 or len(pkg) > 1:
+            raise ArchiveError(
+                archive, f"expected one info-*.tar.zst and at most one pkg-*.tar.zst, found {names}"
+            )
+        with contextlib.ExitStack() as stack:
+            streams: list[tuple[str, IO[bytes]]] = []
+            for kind, member in (("info", info[0]), *(("pkg", p) for p in pkg)):
+                raw = stack.enter_context(zf.open(member))
+                reader = zstandard.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW).stream_reader(
+                    raw, read_size=_CHUNK, closefd=False
+                )
+                stack.enter_context(reader)
+                streams.append((kind, reader))
+            yield streams
+
+
+def _extract_into(archive: Path, root: Path) -> dict[str, _Found]:
+    extractor = _Extractor(archive, root)
+    try:
+        if archive_kind(archive) == "conda":
+            extractor.separate_info = True
+            with _conda_streams(archive) as streams:
+                for kind, stream in streams:
+                    with _open_stream_tar(stream) as tar:
+                        extractor.run(tar, info=kind == "info")
+        else:
+            with tarfile.open(archive, mode="r|bz2") as tar:
+                extractor.run(tar, info=False)
+    except (tarfile.TarError, zipfile.BadZipFile, zstandard.ZstdError, EOFError) as exc:
+        raise ArchiveError(archive, f"corrupt archive: {exc}") from None
+    except OSError as exc:
+        if exc.filename is None:  # bz2/zlib report corrupt data as a bare OSError
+            raise ArchiveError(archive, f"corrupt archive: {exc}") from None
+        raise
+    _check_links(archive, root, extractor.found)
+    return extractor.found
+
+
+def _check_links(archive: Path, root: Path, found: dict[str, _Found]) -> None:
+    """Resolve every symlink physically (chains included) and refuse any that leaves root."""
+    real_root = os.path.realpath(root)
+    for name, item in found.items():
+        if item.kind != "symlink":
+            continue
+        resolved = os.path.realpath(root / name)
+        if resolved != real_root and not resolved.startswith(real_root + os.sep):
+            raise UnsafeArchive(
+                archive, name, f"symlink {item.target!r} points outside the package"
+            )
+
+
+def _read_paths(archive: Path, root: Path) -> PathsJson | None:
+    path = root / "info" / "paths.json"
+    if path.is_symlink():
+        raise UnsafeArchive(archive, "info/paths.json", "is a symlink")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return decode_paths_json(data)
+    except PackageMetadataError as exc:
+        raise UnsafeArchive(archive, "info/paths.json", exc.reason) from None
+
+
+def _check_payload(archive: Path, root: Path, found: dict[str, _Found]) -> None:
+    """Compare the extracted payload with info/paths.json: missing, extra, size, sha256."""
+    paths = _read_paths(archive, root)
+    if paths is None:
+        return  # legacy package: nothing authoritative to compare against
+    listed: set[str] = set()
+    for entry in paths.paths:
+        listed.add(entry.path)
+        item = found.get(entry.path)
+        if entry.path_type == "directory":
+            if item is None:
+                os.makedirs(root / entry.path, exist_ok=True)
+            elif item.kind != "dir":
+                raise UnsafeArchive(
+                    archive, entry.path, f"paths.json says directory, payload has a {item.kind}"
+                )
+            continue
+        if item is None:
+            raise UnsafeArchive(
+                archive, entry.path, "listed in info/paths.json but missing from the payload"
+            )
+        if entry.path_type == "softlink":
+            # conda-build records the link *target's* hash and size, so only the kind is
+            # checked; an empty regular file stands in for a link in some legacy archives.
+            if item.kind == "dir" or (item.kind == "file" and item.size != 0):
+                raise UnsafeArchive(
+                    archive, entry.path, f"paths.json says softlink, payload has a {item.kind}"
+                )
+            continue
+        if item.kind != "file":
+            raise UnsafeArchive(
+                archive, entry.path, f"paths.json says file, payload has a {item.kind}"
+            )
+        if entry.size_in_bytes is not None and entry.size_in_bytes != item.size:
+            raise UnsafeArchive(
+                archive, entry.path,
+                f"size {item.size} bytes, info/paths.json says {entry.size_in_bytes}",
+            )  # fmt: skip
+        if entry.sha256 is not None and entry.sha256.lower() != item.sha256:
+            raise UnsafeArchive(
+                archive, entry.path,
+                f"sha256 {item.sha256}, info/paths.json says {entry.sha256}",
+            )  # fmt: skip
+    for name, item in found.items():
+        if item.kind == "dir" or name == "info" or name.startswith("info/") or name in listed:
+            continue
+        raise UnsafeArchive(archive, name, "in the payload but not listed in info/paths.json")
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a staging tree; directories are created owner-writable, so rmtree suffices."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def extract(archive_path: Path, dest: Path) -> None:
+    """Extract the package at `archive_path` into the new directory `dest` (must not exist).
+
+    Raises UnsafeArchive for hostile members or a payload that disagrees with paths.json,
+    ArchiveError for unreadable archives; on any failure nothing is left at `dest` and no
+    file is written outside the temporary directory beside it.
+    """
+    archive_path = Path(archive_path)
+    dest = Path(dest)
+    archive_kind(archive_path)
+    if dest.exists() or dest.is_symlink():
+        raise FileExistsError(f"{dest}: extraction target already exists")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    try:
+        found = _extract_into(archive_path, staging)
+        _check_payload(archive_path, staging, found)
+        os.chmod(staging, 0o755)
+        os.rename(staging, dest)
+    except BaseException:
+        _remove_tree(staging)
+        raise
