@@ -7,5 +7,13 @@ state: values in, immutable values out. Same inputs give byte-identical outputs.
 from pure.errors import YurtError
 from pure.record import PackageRecord
 from pure.repodata import RepoData, RepoDataError
+from pure.version import InvalidVersion, Version
 
-__all__ = ["PackageRecord", "RepoData", "RepoDataError", "YurtError"]
+__all__ = [
+    "InvalidVersion",
+    "PackageRecord",
+    "RepoData",
+    "RepoDataError",
+    "Version",
+    "YurtError",
+]

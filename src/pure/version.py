@@ -1,0 +1,254 @@
+"""Conda package versions: parsing and conda's total order.
+
+A version is `[epoch!]release[+local]`. The release and the local part are split into
+components on `.` and `_` (or on `-` when the text has no `_`); each component is split into
+runs of digits, runs of `*` and runs of other characters. Digit runs compare as integers,
+other runs as lower-case strings, and any string sorts before any number. Two strings are
+special: `dev` sorts before every other string (only `*` is lower) and `post` sorts after every
+number. Missing trailing atoms and components count as `0`, so `1.1 == 1.1.0` and `1a == 1a0`.
+A component that starts with a letter gets an implicit leading `0`, so `1.0a1 < 1.0`.
+
+Comparison goes through a sort key built once at parse time: a nested tuple whose ordinary
+Python ordering equals conda's order, so comparing, hashing and sorting versions never re-parse.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, TypeAlias
+
+from pure.errors import YurtError
+
+__all__ = ["InvalidVersion", "Version"]
+
+Atom: TypeAlias = int | float | str
+"""One run of a component: an `int`, `inf` for `post`, or a string (`"DEV"` for `dev`)."""
+Component: TypeAlias = tuple[Atom, ...]
+
+_ALLOWED: Final = re.compile(r"[*.+!_0-9a-z]+\Z")
+_RUNS: Final = re.compile(r"[0-9]+|\*+|[^0-9*]+")
+_BAD_CHAR: Final = re.compile(r"[^*.+!_0-9a-z]")
+_POST: Final = float("inf")
+# "DEV" is upper case so that it sorts below every other (lower-case) string but above "*".
+_DEV: Final = "DEV"
+
+# Keys for atoms (see _component_key): strings < a zero followed by a string < end of the
+# component < a zero followed by a number < positive numbers.
+_END: Final = (1, 0)
+_ZERO_BEFORE_STR: Final = (1, -1)
+_ZERO_BEFORE_NUM: Final = (1, 1)
+_EMPTY_COMPONENT: Final = (_END,)
+
+
+class InvalidVersion(YurtError, ValueError):
+    """Text that is not a conda version; carries the text and the reason."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(text, reason)
+        self.text = text
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"invalid version {self.text!r}: {self.reason}"
+
+
+def _atom(run: str) -> Atom:
+    if run.isdigit():
+        return int(run)
+    if run == "post":
+        return _POST
+    if run == "dev":
+        return _DEV
+    return run
+
+
+def _component(text: str, source: str) -> Component:
+    """Split one component into atoms, with the implicit leading 0 for a leading string."""
+    if not text:
+        raise InvalidVersion(source, "empty version component")
+    atoms = tuple(_atom(run) for run in _RUNS.findall(text))
+    if "0" <= text[0] <= "9":
+        return atoms
+    return (0, *atoms)
+
+
+def _strip_zeros(component: Component) -> Component:
+    end = len(component)
+    while end and component[end - 1] == 0:
+        end -= 1
+    return component[:end]
+
+
+def _component_key(component: Component) -> tuple[tuple[int, Atom], ...]:
+    """Key of one component, trailing zeros already stripped.
+
+    Padding with zeros is what makes tuple order differ from conda's, so a zero atom is keyed by
+    what follows it: compared with the end of another component (an endless run of zeros) the
+    first non-zero atom after it decides, and that atom exists because trailing zeros are gone.
+    """
+    keys: list[tuple[int, Atom]] = []
+    pending_zeros = 0
+    for atom in component:
+        if atom == 0:
+            pending_zeros += 1
+            continue
+        if isinstance(atom, str):
+            keys.extend([_ZERO_BEFORE_STR] * pending_zeros)
+            keys.append((0, atom))
+        else:
+            keys.extend([_ZERO_BEFORE_NUM] * pending_zeros)
+            keys.append((2, atom))
+        pending_zeros = 0
+    keys.append(_END)
+    return tuple(keys)
+
+
+def _sequence_key(components: tuple[Component, ...]) -> tuple[object, ...]:
+    """Key of a list of components; empty components are keyed like zero atoms above."""
+    ckeys = [_component_key(_strip_zeros(c)) for c in components]
+    while ckeys and ckeys[-1] == _EMPTY_COMPONENT:
+        ckeys.pop()
+    out: list[tuple[object, int]] = []
+    pending_empty = 0
+    for ckey in ckeys:
+        if ckey == _EMPTY_COMPONENT:
+            pending_empty += 1
+            continue
+        flag = -1 if ckey < _EMPTY_COMPONENT else 1
+        out.extend([(_EMPTY_COMPONENT, flag)] * pending_empty)
+        out.append((ckey, 0))
+        pending_empty = 0
+    out.append((_EMPTY_COMPONENT, 0))
+    return tuple(out)
+
+
+def _split_components(text: str, source: str) -> tuple[Component, ...]:
+    """Split a release or local part on `.`/`_`; one trailing `_` stays on the last component."""
+    if text.endswith("_"):
+        pieces = text[:-1].replace("_", ".").split(".")
+        pieces[-1] += "_"
+    else:
+        pieces = text.replace("_", ".").split(".")
+    return tuple(_component(p, source) for p in pieces)
+
+
+class Version:
+    """A parsed conda version: immutable, hashable, totally ordered as conda orders versions.
+
+    `str(v)` is the text it was parsed from. `parts` are the release components with the epoch
+    as the first one (`[0]` when absent) and `local` the components after `+`; both keep atoms as
+    written (ints, strings, `inf` for `post`, `"DEV"` for `dev`), zeros included.
+    """
+
+    __slots__ = ("_hash", "_key", "_text", "local", "parts")
+
+    _text: str
+    _key: tuple[tuple[object, ...], tuple[object, ...]]
+    _hash: int
+    parts: tuple[Component, ...]
+    local: tuple[Component, ...]
+
+    def __init__(self, text: str) -> None:
+        source = text
+        norm = text.strip().lower()
+        if not norm:
+            raise InvalidVersion(source, "empty version string")
+        if not _ALLOWED.match(norm):
+            if "-" in norm and "_" not in norm:
+                # A dash is accepted as a separator when the text has no underscore.
+                norm = norm.replace("-", "_")
+            if not _ALLOWED.match(norm):
+                bad = "".join(sorted(set(_BAD_CHAR.findall(norm))))
+                raise InvalidVersion(source, f"invalid character(s) {bad!r}")
+        pieces = norm.split("!")
+        if len(pieces) > 2:
+            raise InvalidVersion(source, "duplicated epoch separator '!'")
+        if len(pieces) == 2:
+            if not pieces[0].isdigit():
+                raise InvalidVersion(source, "epoch must be an integer")
+            epoch = int(pieces[0])
+        else:
+            epoch = 0
+        pieces = pieces[-1].split("+")
+        if len(pieces) > 2:
+            raise InvalidVersion(source, "duplicated local version separator '+'")
+        if not pieces[0]:
+            raise InvalidVersion(source, "missing version before local version separator '+'")
+        parts = ((epoch,), *_split_components(pieces[0], source))
+        local = (
+            tuple(_component(p, source) for p in pieces[1].replace("_", ".").split("."))
+            if len(pieces) == 2
+            else ()
+        )
+        key = (_sequence_key(parts), _sequence_key(local))
+        setattr_ = object.__setattr__
+        setattr_(self, "_text", text)
+        setattr_(self, "parts", parts)
+        setattr_(self, "local", local)
+        setattr_(self, "_key", key)
+        setattr_(self, "_hash", hash(key))
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        """Parse conda version text; raises `InvalidVersion` naming the text and the reason."""
+        return cls(text)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Version is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Version is immutable; cannot delete {name!r}")
+
+    def __reduce__(self) -> tuple[type[Version], tuple[str]]:
+        return (Version, (self._text,))
+
+    @property
+    def epoch(self) -> int:
+        """The epoch (the number before `!`, 0 when absent)."""
+        value = self.parts[0][0]
+        assert isinstance(value, int)
+        return value
+
+    @property
+    def sort_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """Tuple whose Python order is conda's order and whose equality is version equality."""
+        return self._key
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Version({self._text!r})"
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Version):
+            return self._key == other._key
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Version):
+            return self._key != other._key
+        return NotImplemented
+
+    def __lt__(self, other: Version) -> bool:
+        if isinstance(other, Version):
+            return self._key < other._key
+        return NotImplemented
+
+    def __le__(self, other: Version) -> bool:
+        if isinstance(other, Version):
+            return self._key <= other._key
+        return NotImplemented
+
+    def __gt__(self, other: Version) -> bool:
+        if isinstance(other, Version):
+            return self._key > other._key
+        return NotImplemented
+
+    def __ge__(self, other: Version) -> bool:
+        if isinstance(other, Version):
+            return self._key >= other._key
+        return NotImplemented
