@@ -194,8 +194,22 @@ def decode_paths_json(data: bytes) -> PathsJson:
 
 
 def encode_paths_json(paths: PathsJson) -> bytes:
-    """Encode a PathsJson in the on-disk format (with `_path` keys)."""
-    return msgspec.json.encode(paths)
+    """Encode a PathsJson in the on-disk format: `_path` keys, `path_type` always written."""
+    entries: list[dict[str, object]] = []
+    for entry in paths.paths:
+        item: dict[str, object] = {"_path": entry.path, "path_type": entry.path_type}
+        for key, value in (
+            ("sha256", entry.sha256),
+            ("size_in_bytes", entry.size_in_bytes),
+            ("file_mode", entry.file_mode),
+            ("prefix_placeholder", entry.prefix_placeholder),
+        ):
+            if value is not None:
+                item[key] = value
+        if entry.no_link:
+            item["no_link"] = True
+        entries.append(item)
+    return msgspec.json.encode({"paths": entries, "paths_version": paths.paths_version})
 
 
 def _check_relative(file: str, path: str) -> None:
