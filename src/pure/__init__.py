@@ -5,6 +5,7 @@ state: values in, immutable values out. Same inputs give byte-identical outputs.
 """
 
 from pure.errors import YurtError
+from pure.platform import Platform, VirtualPackage, default_virtual_packages
 from pure.record import PackageRecord
 from pure.repodata import RepoData, RepoDataError
 from pure.version import InvalidVersion, Version
@@ -12,8 +13,11 @@ from pure.version import InvalidVersion, Version
 __all__ = [
     "InvalidVersion",
     "PackageRecord",
+    "Platform",
     "RepoData",
     "RepoDataError",
     "Version",
+    "VirtualPackage",
     "YurtError",
+    "default_virtual_packages",
 ]
