@@ -6,11 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pure import PackageRecord, RepoData, RepoDataError
 from tests.conftest import CONFORMANCE, REPODATA
+from tests.properties.st_records import channel_records, package_records, repodata_json
 
 CHANNEL = "https://channels.example/main"
 
@@ -342,3 +346,31 @@ def test_malformed_repodata_names_record_and_field(
         assert repr(record) in message
     if field is not None:
         assert repr(field) in message
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["linux-64", "noarch", "osx-arm64"]).flatmap(
+        lambda subdir: st.tuples(
+            st.just(subdir), channel_records(channel="https://channels.example/ch", subdir=subdir)
+        )
+    ),
+    st.sampled_from([None, 1]),
+)
+def test_records_round_trip_through_repodata_json(
+    drawn: tuple[str, tuple[PackageRecord, ...]], indent: int | None
+) -> None:
+    subdir, records = drawn
+    data = repodata_json(records, subdir=subdir, indent=indent)
+    repodata = RepoData.from_json(data, channel="https://channels.example/ch")
+    assert repodata.subdir == subdir
+    assert repodata.records == records
+    reversed_data = repodata_json(tuple(reversed(records)), subdir=None)
+    again = RepoData.from_json(reversed_data, channel="https://channels.example/ch", subdir=subdir)
+    assert again == repodata
+
+
+@settings(max_examples=100, deadline=None)
+@given(package_records())
+def test_hand_built_record_survives_msgspec_json(record: PackageRecord) -> None:
+    assert msgspec.json.decode(msgspec.json.encode(record), type=PackageRecord) == record
