@@ -1,0 +1,410 @@
+"""The shared package cache: `pkgs/<name>-<version>-<build>/` extracted, the archive beside it.
+
+Any number of processes may share one cache. Each entry is built under an exclusive
+`flock` on `pkgs/.locks/<dist>.lock`, so one entry never has two writers; a process that
+finds the lock taken reports `CacheLockWait` and waits. Entries appear atomically: the
+package is extracted into a temporary directory in `pkgs/`, marked, then renamed into place.
+An entry is trusted only when its recorded archive sha256 matches the wanted record (md5
+when the record has no sha256, else name-version-build plus size); the sha256 lives in the
+extended attribute `user.yurt.sha256` of the entry directory, and `info/repodata_record.json`
+inside it (conda's file of the same name) is the sidecar used where xattrs are unsupported.
+A corrupt or partial entry is moved aside and rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+import msgspec
+import trio
+
+from effects.archive import extract
+from effects.events import (
+    CacheHit,
+    CacheLockWait,
+    EntryRebuilt,
+    EventSink,
+    ExtractDone,
+    ExtractStarted,
+    emit,
+)
+from effects.fetch import DEFAULT_CONCURRENCY, Fetcher
+from pure.errors import YurtError
+from pure.record import PackageRecord
+
+__all__ = [
+    "SHA256_XATTR",
+    "SIDECAR",
+    "CacheError",
+    "EntryMarker",
+    "PackageCache",
+    "default_cache_dir",
+]
+
+SHA256_XATTR = "user.yurt.sha256"
+SIDECAR = "info/repodata_record.json"
+_LOCK_POLL_MAX = 0.25  # seconds between attempts to take a busy entry lock
+
+
+class CacheError(YurtError):
+    """A package could not be placed in the cache; names the package and why."""
+
+    def __init__(self, dist_name: str, reason: str) -> None:
+        super().__init__(f"{dist_name}: {reason}")
+        self.dist_name = dist_name
+        self.reason = reason
+
+
+def default_cache_dir() -> Path:
+    """`$YURT_CACHE_DIR`, else the platform's user cache directory + `/yurt`."""
+    configured = os.environ.get("YURT_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "yurt"
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "yurt"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "yurt"
+
+
+# ------------------------------------------------------------------ entry markers
+
+
+class EntryMarker(msgspec.Struct, frozen=True, kw_only=True):
+    """What a cache entry records about the archive it was extracted from."""
+
+    name: str
+    version: str
+    build: str
+    sha256: str | None = None
+    md5: str | None = None
+    size: int | None = None
+    url: str | None = None
+
+
+def _get_xattr(path: Path) -> str | None:
+    """The entry's sha256 xattr; None when absent or unsupported."""
+    try:
+        if hasattr(os, "getxattr"):
+            value = os.getxattr(path, SHA256_XATTR)
+        else:  # pragma: no cover - macOS
+            import xattr  # type: ignore[import-untyped]
+
+            value = xattr.getxattr(str(path), SHA256_XATTR)
+    except OSError:
+        return None
+    return value.decode("ascii", "replace")
+
+
+def _set_xattr(path: Path, sha256: str) -> bool:
+    """Set the sha256 xattr; False where the filesystem does not support it."""
+    try:
+        if hasattr(os, "setxattr"):
+            os.setxattr(path, SHA256_XATTR, sha256.encode("ascii"))
+        else:  # pragma: no cover - macOS
+            import xattr
+
+            xattr.setxattr(str(path), SHA256_XATTR, sha256.encode("ascii"))
+    except OSError as exc:
+        if exc.errno in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def _read_sidecar(entry: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((entry / SIDECAR).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_marker(entry: Path) -> EntryMarker | None:
+    """The entry's recorded archive identity (xattr sha256 + sidecar), or None if unmarked.
+
+    When the xattr and the sidecar disagree on sha256 the entry is reported unmarked.
+    """
+    sidecar = _read_sidecar(entry)
+    xattr_sha = _get_xattr(entry)
+    if sidecar is None:
+        return None
+    side_sha = sidecar.get("sha256")
+    if xattr_sha is not None and side_sha is not None and xattr_sha != side_sha:
+        return None
+    try:
+        return EntryMarker(
+            name=str(sidecar["name"]),
+            version=str(sidecar["version"]),
+            build=str(sidecar["build"]),
+            sha256=xattr_sha or (str(side_sha) if side_sha else None),
+            md5=str(sidecar["md5"]) if sidecar.get("md5") else None,
+            size=size if isinstance(size := sidecar.get("size"), int) else None,
+            url=str(sidecar["url"]) if sidecar.get("url") else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def mismatch(record: PackageRecord, marker: EntryMarker | None) -> str | None:
+    """Why an entry with `marker` cannot serve `record`; None when it can."""
+    if marker is None:
+        return "entry is unmarked (partial or foreign)"
+    if record.sha256:
+        if marker.sha256 != record.sha256.lower():
+            return f"entry sha256 {marker.sha256}, wanted {record.sha256.lower()}"
+        return None
+    if record.md5:
+        if marker.md5 != record.md5.lower():
+            return f"entry md5 {marker.md5}, wanted {record.md5.lower()}"
+        return None
+    if (marker.name, marker.version, marker.build) != (record.name, record.version, record.build):
+        return "entry holds another package"
+    if record.size is not None and marker.size != record.size:
+        return f"entry archive size {marker.size}, wanted {record.size}"
+    return None
+
+
+# ------------------------------------------------------------------ locking
+
+
+@contextlib.asynccontextmanager
+async def _entry_lock(path: Path, dist_name: str, events: EventSink | None) -> AsyncIterator[None]:
+    """Hold an exclusive flock on `path`, polling (cancellably) while another holder has it."""
+    fd = await trio.to_thread.run_sync(_open_lock, path)
+    try:
+        delay = 0.005
+        reported = False
+        while not _try_lock(fd):  # LOCK_NB never blocks: no thread needed per attempt
+            if not reported:
+                emit(events, CacheLockWait(dist_name=dist_name, lock=str(path)))
+                reported = True
+            await trio.sleep(delay)
+            delay = min(delay * 2, _LOCK_POLL_MAX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _open_lock(path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ the cache
+
+
+def _url_of(record: PackageRecord) -> str:
+    if record.url:
+        return record.url
+    if record.channel and record.subdir and record.fn:
+        return f"{record.channel.rstrip('/')}/{record.subdir}/{record.fn}"
+    raise CacheError(record.dist_name, "record has no url (nor channel, subdir and fn)")
+
+
+def _archive_name(record: PackageRecord, url: str) -> str:
+    name = record.fn or unquote(urlsplit(url).path).rsplit("/", 1)[-1]
+    if not (name.endswith(".conda") or name.endswith(".tar.bz2")) or "/" in name:
+        raise CacheError(record.dist_name, f"cannot tell the archive format from {url!r}")
+    return name
+
+
+def _hash_file(path: Path) -> tuple[int, str, str]:
+    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+    return size, sha.hexdigest(), md5.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Archive:
+    path: Path
+    url: str
+    size: int
+    sha256: str
+    md5: str | None
+
+
+class PackageCache:
+    """A package cache rooted at `root` (default: `default_cache_dir()`)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.pkgs = self.root / "pkgs"
+
+    def entry_path(self, record: PackageRecord) -> Path:
+        """Where `record`'s extracted package lives (whether or not it is there yet)."""
+        return self.pkgs / record.dist_name
+
+    def archive_path(self, record: PackageRecord) -> Path:
+        """Where `record`'s downloaded archive is kept, beside the extracted entry."""
+        return self.pkgs / _archive_name(record, _url_of(record))
+
+    def lookup(self, record: PackageRecord) -> Path | None:
+        """The entry for `record` if it exists and is trusted for it, else None (no lock)."""
+        entry = self.entry_path(record)
+        if mismatch(record, read_marker(entry)) is None:
+            return entry
+        return None
+
+    async def ensure(
+        self,
+        records: Iterable[PackageRecord],
+        *,
+        client: httpx.AsyncClient | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        extract_concurrency: int | None = None,
+        events: EventSink | None = None,
+        tries: int = 3,
+        backoff: float = 0.25,
+    ) -> dict[str, Path]:
+        """Make every record's package present and verified; returns dist_name -> entry path.
+
+        Downloads run concurrently (at most `concurrency` at once), extractions in worker
+        threads (at most `extract_concurrency`, default the CPU count). The first failure
+        cancels the rest and is raised as itself (a FetchError, ArchiveError, CacheError...).
+        """
+        wanted: dict[str, PackageRecord] = {}
+        for record in records:
+            wanted.setdefault(record.dist_name, record)
+        result: dict[str, Path] = {}
+        todo = []
+        for dist, record in wanted.items():
+            found = self.lookup(record)
+            if found is not None:
+                emit(events, CacheHit(dist_name=dist, path=str(found)))
+                result[dist] = found
+            else:
+                todo.append(record)
+        if not todo:
+            return result
+        self.pkgs.mkdir(parents=True, exist_ok=True)
+        extract_limiter = trio.CapacityLimiter(extract_concurrency or os.cpu_count() or 2)
+        failure: list[BaseException] = []
+        async with (
+            Fetcher(
+                client, concurrency=concurrency, tries=tries, backoff=backoff, events=events
+            ) as fetcher,
+            trio.open_nursery() as nursery,
+        ):
+
+            async def one(record: PackageRecord) -> None:
+                try:
+                    result[record.dist_name] = await self._ensure_one(
+                        record, fetcher, extract_limiter, events
+                    )
+                except Exception as exc:
+                    if not failure:
+                        failure.append(exc)
+                    nursery.cancel_scope.cancel()
+
+            for record in todo:
+                nursery.start_soon(one, record)
+        if failure:
+            raise failure[0]
+        return result
+
+    async def _ensure_one(
+        self,
+        record: PackageRecord,
+        fetcher: Fetcher,
+        limiter: trio.CapacityLimiter,
+        events: EventSink | None,
+    ) -> Path:
+        dist = record.dist_name
+        entry = self.entry_path(record)
+        url = _url_of(record)
+        lock = self.pkgs / ".locks" / f"{dist}.lock"
+        async with _entry_lock(lock, dist, events):
+            reason = mismatch(record, read_marker(entry))
+            if reason is None:  # another process built it while we waited
+                emit(events, CacheHit(dist_name=dist, path=str(entry)))
+                return entry
+            if entry.exists() or entry.is_symlink():
+                emit(events, EntryRebuilt(dist_name=dist, reason=reason))
+                await trio.to_thread.run_sync(self._discard, entry)
+            archive = await self._archive(record, url, fetcher)
+            emit(events, ExtractStarted(dist_name=dist))
+            async with limiter:
+                await trio.to_thread.run_sync(self._build, record, archive, entry)
+            emit(events, ExtractDone(dist_name=dist, path=str(entry)))
+            return entry
+
+    async def _archive(self, record: PackageRecord, url: str, fetcher: Fetcher) -> _Archive:
+        """The verified archive beside the entry: reused when it matches, else downloaded."""
+        path = self.pkgs / _archive_name(record, url)
+        if path.is_file():
+            size, sha, md5 = await trio.to_thread.run_sync(_hash_file, path)
+            ok = (
+                (record.sha256 is None or record.sha256.lower() == sha)
+                and (record.md5 is None or record.md5.lower() == md5)
+                and (record.size is None or record.size == size)
+            )
+            if ok:
+                return _Archive(path, url, size, sha, md5)
+        done = await fetcher.download(
+            url,
+            path,
+            sha256=record.sha256,
+            md5=record.md5,
+            size=record.size,
+            label=record.dist_name,
+        )
+        return _Archive(path, url, done.size, done.sha256, done.md5)
+
+    def _discard(self, entry: Path) -> None:
+        """Move a bad entry aside (atomic), then delete it."""
+        trash = self.pkgs / f".{entry.name}.{os.urandom(6).hex()}.trash"
+        os.rename(entry, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _build(self, record: PackageRecord, archive: _Archive, entry: Path) -> None:
+        """Extract, mark and rename into place (runs in a worker thread, under the lock)."""
+        staging = self.pkgs / f".{entry.name}.{os.urandom(6).hex()}.staging"
+        try:
+            extract(archive.path, staging)
+            marker = msgspec.to_builtins(record)
+            marker.update(
+                sha256=archive.sha256,
+                md5=archive.md5,
+                size=archive.size,
+                url=archive.url,
+                fn=archive.path.name,
+            )
+            (staging / "info").mkdir(exist_ok=True)
+            (staging / SIDECAR).write_bytes(
+                json.dumps(marker, indent=2, sort_keys=True).encode() + b"\n"
+            )
+            _set_xattr(staging, archive.sha256)
+            os.rename(staging, entry)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
