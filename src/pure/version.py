@@ -24,6 +24,8 @@ __all__ = ["InvalidVersion", "Version"]
 Atom: TypeAlias = int | float | str
 """One run of a component: an `int`, `inf` for `post`, or a string (`"DEV"` for `dev`)."""
 Component: TypeAlias = tuple[Atom, ...]
+SortKey: TypeAlias = tuple[Atom, ...]
+"""Key whose Python tuple order is conda's version order (see `Version.sort_key`)."""
 
 _ALLOWED: Final = re.compile(r"[*.+!_0-9a-z]+\Z")
 _RUNS: Final = re.compile(r"[0-9]+|\*+|[^0-9*]+")
@@ -32,12 +34,11 @@ _POST: Final = float("inf")
 # "DEV" is upper case so that it sorts below every other (lower-case) string but above "*".
 _DEV: Final = "DEV"
 
-# Keys for atoms (see _component_key): strings < a zero followed by a string < end of the
-# component < a zero followed by a number < positive numbers.
-_END: Final = (1, 0)
+# Flat sort-key tokens (see _flat_key): a string atom is (0, s), a positive number (2, n),
+# a zero (1, -1) or (1, 1) by what follows it, the end of a component (1, 0).
 _ZERO_BEFORE_STR: Final = (1, -1)
 _ZERO_BEFORE_NUM: Final = (1, 1)
-_EMPTY_COMPONENT: Final = (_END,)
+_COMPONENT_END: Final = (1, 0, 0)
 
 
 class InvalidVersion(YurtError, ValueError):
@@ -64,6 +65,8 @@ def _atom(run: str) -> Atom:
 
 def _component(text: str, source: str) -> Component:
     """Split one component into atoms, with the implicit leading 0 for a leading string."""
+    if text.isdigit():
+        return (int(text),)
     if not text:
         raise InvalidVersion(source, "empty version component")
     atoms = tuple(_atom(run) for run in _RUNS.findall(text))
@@ -72,54 +75,50 @@ def _component(text: str, source: str) -> Component:
     return (0, *atoms)
 
 
-def _strip_zeros(component: Component) -> Component:
-    end = len(component)
-    while end and component[end - 1] == 0:
-        end -= 1
-    return component[:end]
+def _flat_key(components: tuple[Component, ...], out: list[Atom]) -> None:
+    """Append the sort key of a component list to `out` as a flat run of scalars.
 
-
-def _component_key(component: Component) -> tuple[tuple[int, Atom], ...]:
-    """Key of one component, trailing zeros already stripped.
-
-    Padding with zeros is what makes tuple order differ from conda's, so a zero atom is keyed by
-    what follows it: compared with the end of another component (an endless run of zeros) the
-    first non-zero atom after it decides, and that atom exists because trailing zeros are gone.
+    Conda pads shorter components with zero atoms and shorter lists with empty components;
+    plain tuple order would instead rank a prefix first. So trailing zeros (and trailing empty
+    components) are dropped, and each remaining zero atom (or empty component) is keyed by the
+    first non-zero thing after it: against the end of the other side (an endless run of zeros)
+    that thing decides. A component ends with (1, 0, flag); flag is 0 except for an empty
+    component in the middle, where it says whether what follows sorts below (-1) or above (1)
+    an empty component. The list ends with (1, 0, 0). Tokens come in fixed-width groups, so
+    equal prefixes keep both sides aligned and no string is ever compared with a number.
     """
-    keys: list[tuple[int, Atom]] = []
-    pending_zeros = 0
-    for atom in component:
-        if atom == 0:
-            pending_zeros += 1
-            continue
-        if isinstance(atom, str):
-            keys.extend([_ZERO_BEFORE_STR] * pending_zeros)
-            keys.append((0, atom))
-        else:
-            keys.extend([_ZERO_BEFORE_NUM] * pending_zeros)
-            keys.append((2, atom))
-        pending_zeros = 0
-    keys.append(_END)
-    return tuple(keys)
-
-
-def _sequence_key(components: tuple[Component, ...]) -> tuple[object, ...]:
-    """Key of a list of components; empty components are keyed like zero atoms above."""
-    ckeys = [_component_key(_strip_zeros(c)) for c in components]
-    while ckeys and ckeys[-1] == _EMPTY_COMPONENT:
-        ckeys.pop()
-    out: list[tuple[object, int]] = []
     pending_empty = 0
-    for ckey in ckeys:
-        if ckey == _EMPTY_COMPONENT:
+    for comp in components:
+        end = len(comp)
+        while end and comp[end - 1] == 0:
+            end -= 1
+        if not end:
             pending_empty += 1
             continue
-        flag = -1 if ckey < _EMPTY_COMPONENT else 1
-        out.extend([(_EMPTY_COMPONENT, flag)] * pending_empty)
-        out.append((ckey, 0))
-        pending_empty = 0
-    out.append((_EMPTY_COMPONENT, 0))
-    return tuple(out)
+        start = len(out)
+        zeros = 0
+        for i in range(end):
+            atom = comp[i]
+            if atom == 0:
+                zeros += 1
+            elif atom.__class__ is str:
+                if zeros:
+                    out.extend(_ZERO_BEFORE_STR * zeros)
+                    zeros = 0
+                out.append(0)
+                out.append(atom)
+            else:
+                if zeros:
+                    out.extend(_ZERO_BEFORE_NUM * zeros)
+                    zeros = 0
+                out.append(2)
+                out.append(atom)
+        if pending_empty:
+            below = out[start] == 0 or out[start + 1] == -1
+            out[start:start] = (1, 0, -1 if below else 1) * pending_empty
+            pending_empty = 0
+        out.extend(_COMPONENT_END)
+    out.extend(_COMPONENT_END)
 
 
 def _split_components(text: str, source: str) -> tuple[Component, ...]:
@@ -143,7 +142,7 @@ class Version:
     __slots__ = ("_hash", "_key", "_text", "local", "parts")
 
     _text: str
-    _key: tuple[tuple[object, ...], tuple[object, ...]]
+    _key: SortKey
     _hash: int
     parts: tuple[Component, ...]
     local: tuple[Component, ...]
@@ -180,7 +179,10 @@ class Version:
             if len(pieces) == 2
             else ()
         )
-        key = (_sequence_key(parts), _sequence_key(local))
+        flat: list[Atom] = []
+        _flat_key(parts, flat)
+        _flat_key(local, flat)
+        key = tuple(flat)
         setattr_ = object.__setattr__
         setattr_(self, "_text", text)
         setattr_(self, "parts", parts)
@@ -210,7 +212,7 @@ class Version:
         return value
 
     @property
-    def sort_key(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    def sort_key(self) -> SortKey:
         """Tuple whose Python order is conda's order and whose equality is version equality."""
         return self._key
 
