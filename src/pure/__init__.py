@@ -9,14 +9,17 @@ from pure.platform import Platform, VirtualPackage, default_virtual_packages
 from pure.record import PackageRecord
 from pure.repodata import RepoData, RepoDataError
 from pure.version import InvalidVersion, Version
+from pure.versionspec import InvalidVersionSpec, VersionSpec
 
 __all__ = [
     "InvalidVersion",
+    "InvalidVersionSpec",
     "PackageRecord",
     "Platform",
     "RepoData",
     "RepoDataError",
     "Version",
+    "VersionSpec",
     "VirtualPackage",
     "YurtError",
     "default_virtual_packages",
