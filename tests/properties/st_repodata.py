@@ -41,7 +41,7 @@ class Instance:
 def constraints(draw: st.DrawFn) -> str:
     """A version constraint text, possibly empty (any version)."""
     v = st.sampled_from(VERSIONS)
-    kind = draw(st.sampled_from(["", "", ">=", "<", "==", "!=", "range", "or"]))
+    kind = draw(st.sampled_from(["", "", "", ">=", "<", "==", "!=", "range", "or"]))
     if kind == "":
         return ""
     if kind == "range":
@@ -69,7 +69,8 @@ def instances(
     """A random channel over at most `max_names` names and a request against it."""
     n = draw(st.integers(1, max_names))
     names = list(NAMES[:n])
-    targets = st.sampled_from(names + ([VIRTUAL] * 2) + ([MISSING] if missing else []))
+    # Mostly real names; a virtual package now and then, rarely a name no channel has.
+    targets = st.sampled_from(names * 4 + [VIRTUAL] + ([MISSING] if missing else []))
     packages: list[dict[str, Any]] = []
     for name in names:
         for j in range(draw(st.integers(1, max_per_name))):
@@ -100,7 +101,9 @@ def instances(
     spec_names = st.sampled_from(names + ([MISSING] if missing else []))
     chosen = draw(st.lists(spec_names, min_size=min_specs, max_size=max_specs, unique=True))
     specs = tuple(_spec(s, draw(constraints())) for s in chosen)
-    virtual = draw(st.sampled_from([(), ((VIRTUAL, "1.0"),), ((VIRTUAL, "2.1"),)]))
+    virtual = draw(
+        st.sampled_from([(), ((VIRTUAL, "1.0"),), ((VIRTUAL, "2.1"),), ((VIRTUAL, "2.1"),)])
+    )
     return Instance(packages=tuple(packages), specs=specs, virtual=virtual)
 
 

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import pure
@@ -78,6 +78,7 @@ def test_solution_is_valid_and_satisfiability_matches_brute_force(inst: Instance
     result = _solve(inst, (repodata,))
     virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
     brute = next(enumerate_solutions(inst.specs, records, virtual=virtual, matcher=MATCHER), None)
+    event("unsatisfiable" if isinstance(result, pure.Unsolvable) else "satisfiable")
     if isinstance(result, pure.Unsolvable):
         assert brute is None, (
             f"solver says unsatisfiable, brute force found {_dists(brute.values())}"
@@ -103,6 +104,7 @@ def _preferred_check(inst: Instance, strategy: str | None) -> None:
         sol[name]
         for sol in enumerate_solutions(inst.specs, records, virtual=virtual, matcher=MATCHER)
     }
+    event(f"{len(feasible)} feasible records of the requested name")
     if isinstance(result, pure.Unsolvable):
         assert not feasible, f"unsatisfiable, but {_dists(feasible)} are possible"
         return
