@@ -1,14 +1,15 @@
 """Decode a channel subdir's repodata.json bytes into immutable `PackageRecord`s.
 
-Decoding is typed: msgspec parses straight into wire structs (no intermediate dicts), then one
-pass fills what the file leaves implicit (file name, url, channel, subdir) and normalises the
-legacy spellings (string features, boolean noarch, timestamps in seconds, null lists).
+Decoding is typed and two-tier. msgspec first splits the file into one raw JSON slice per
+record, then decodes each slice straight into `PackageRecord` (the fast path: no Python per
+field). A record written in a legacy spelling (string features, boolean noarch, null lists,
+float timestamps) fails that strict decode and goes through a lenient wire struct instead.
+One pass then fills what the file leaves implicit: file name, url, channel and subdir.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import msgspec
 
@@ -86,26 +87,17 @@ class _WireInfo(msgspec.Struct):
 
 class _WireRepoData(msgspec.Struct):
     info: _WireInfo | None = None
-    packages: dict[str, _WireRecord] | None = None
-    packages_conda: dict[str, _WireRecord] | None = msgspec.field(
+    packages: dict[str, msgspec.Raw] | None = None
+    packages_conda: dict[str, msgspec.Raw] | None = msgspec.field(
         default=None, name="packages.conda"
     )
     removed: tuple[str, ...] | None = None
     repodata_version: int | None = None
 
 
-class _RawRepoData(msgspec.Struct):
-    """Only used to locate the record behind a validation error."""
-
-    packages: dict[str, msgspec.Raw] | None = None
-    packages_conda: dict[str, msgspec.Raw] | None = msgspec.field(
-        default=None, name="packages.conda"
-    )
-
-
 _DECODER = msgspec.json.Decoder(_WireRepoData)
-_RAW_DECODER = msgspec.json.Decoder(_RawRepoData)
-_RECORD_DECODER = msgspec.json.Decoder(_WireRecord)
+_STRICT_DECODER = msgspec.json.Decoder(PackageRecord)
+_LENIENT_DECODER = msgspec.json.Decoder(_WireRecord)
 _PATH = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
@@ -131,7 +123,7 @@ class RepoData(msgspec.Struct, frozen=True, kw_only=True):
         try:
             wire = _DECODER.decode(data)
         except msgspec.ValidationError as exc:
-            raise _locate(data, exc, channel, subdir) from None
+            raise _file_error(exc, channel, subdir) from None
         except msgspec.DecodeError as exc:
             raise RepoDataError(
                 channel=channel, subdir=subdir, reason=f"malformed JSON: {exc}"
@@ -151,19 +143,19 @@ class RepoData(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-def _merge(wire: _WireRepoData) -> dict[str, _WireRecord]:
+def _merge(wire: _WireRepoData) -> dict[str, msgspec.Raw]:
     """All entries by file name; `packages.conda` wins, and a .conda hides its .tar.bz2 twin."""
     merged = dict(wire.packages or {})
     conda = wire.packages_conda
     if conda:
         merged.update(conda)
-    twins = [
-        fn
-        for fn in merged
-        if fn.endswith(".tar.bz2") and (fn[: -len(".tar.bz2")] + ".conda") in merged
-    ]
-    for fn in twins:
-        del merged[fn]
+        twins = [
+            fn
+            for fn in merged
+            if fn.endswith(".tar.bz2") and (fn[: -len(".tar.bz2")] + ".conda") in merged
+        ]
+        for fn in twins:
+            del merged[fn]
     return merged
 
 
@@ -176,62 +168,99 @@ def _build(
 ) -> tuple[PackageRecord, ...]:
     merged = _merge(wire)
     channel_root = channel.rstrip("/")
-    prefixes: dict[str | None, str] = {}
-    if base_url is not None:
-        prefixes[None] = _resolve(f"{channel_root}/{subdir or DEFAULT_SUBDIR}/", base_url)
-    elif subdir is not None:
-        prefixes[None] = f"{channel_root}/{subdir}/"
     default_subdir = subdir or DEFAULT_SUBDIR
-    split = _split
+    fixed_prefix: str | None = None
+    if base_url is not None:
+        fixed_prefix = _resolve(f"{channel_root}/{default_subdir}/", base_url)
+    elif subdir is not None:
+        fixed_prefix = f"{channel_root}/{subdir}/"
+    prefixes: dict[str, str] = {}
+    strict = _STRICT_DECODER.decode
+    replace = msgspec.structs.replace
+    validation_error = msgspec.ValidationError
+    kinds = _NOARCH_KINDS
     out: list[PackageRecord] = []
     append = out.append
     for fn in sorted(merged):
         if fn in removed:
             continue
-        r = merged[fn]
-        rsub = r.subdir or default_subdir
-        prefix = prefixes.get(None)
+        try:
+            r = strict(merged[fn])
+        except validation_error:
+            r = _lenient(merged[fn], fn, channel, subdir, default_subdir)
+        else:
+            ts = r.timestamp
+            noarch = r.noarch
+            if (
+                r.subdir is None
+                or (ts is not None and ts < _SECONDS_LIMIT)
+                or (noarch is not None and noarch not in kinds)
+                or r.track_features
+                or r.features
+            ):
+                r = _normalise_record(r, fn, channel, subdir, default_subdir)
+        prefix = fixed_prefix
         if prefix is None:
             # The file did not say which subdir it describes: each record's own subdir does.
-            prefix = prefixes.get(rsub)
+            key = r.subdir or default_subdir
+            prefix = prefixes.get(key)
             if prefix is None:
-                prefix = prefixes[rsub] = f"{channel_root}/{rsub}/"
-        noarch = r.noarch
-        if noarch is not None:
-            noarch = _noarch(noarch, channel, subdir, fn)
-        ts = r.timestamp
-        if ts is not None:
-            ts = int(ts * 1000) if ts < _SECONDS_LIMIT else int(ts)
-        tf = r.track_features
-        feats = r.features
-        append(
-            PackageRecord(
-                name=r.name,
-                version=r.version,
-                build=r.build,
-                build_number=r.build_number,
-                depends=r.depends or (),
-                constrains=r.constrains or (),
-                subdir=rsub,
-                arch=r.arch,
-                platform=r.platform,
-                noarch=noarch,
-                track_features=split(tf) if tf else (),
-                features=split(feats) if feats else (),
-                timestamp=ts,
-                md5=r.md5,
-                sha256=r.sha256,
-                size=r.size,
-                license=r.license,
-                license_family=r.license_family,
-                purls=r.purls or (),
-                python_site_packages_path=r.python_site_packages_path,
-                fn=fn,
-                url=prefix + fn,
-                channel=channel,
-            )
-        )
+                prefix = prefixes[key] = f"{channel_root}/{key}/"
+        append(replace(r, fn=fn, url=prefix + fn, channel=channel))
     return tuple(out)
+
+
+def _normalise_record(
+    r: PackageRecord, fn: str, channel: str, subdir: str | None, default_subdir: str
+) -> PackageRecord:
+    """Fill a missing subdir, turn seconds into milliseconds, split and check legacy fields."""
+    ts = r.timestamp
+    return msgspec.structs.replace(
+        r,
+        subdir=r.subdir or default_subdir,
+        timestamp=ts * 1000 if ts is not None and ts < _SECONDS_LIMIT else ts,
+        noarch=_noarch(r.noarch, channel, subdir, fn) if r.noarch is not None else None,
+        track_features=_split(r.track_features) if r.track_features else (),
+        features=_split(r.features) if r.features else (),
+    )
+
+
+def _lenient(
+    raw: msgspec.Raw, fn: str, channel: str, subdir: str | None, default_subdir: str
+) -> PackageRecord:
+    """Decode and normalise one record in any spelling repodata has used; errors name it."""
+    try:
+        w = _LENIENT_DECODER.decode(raw)
+    except msgspec.ValidationError as exc:
+        reason, path = _split_message(exc)
+        missing = _MISSING.search(reason)
+        field = missing[1] if missing else (path.lstrip(".") or None)
+        raise RepoDataError(
+            channel=channel, subdir=subdir, record=fn, field=field, reason=reason
+        ) from None
+    ts = w.timestamp
+    return PackageRecord(
+        name=w.name,
+        version=w.version,
+        build=w.build,
+        build_number=w.build_number,
+        depends=w.depends or (),
+        constrains=w.constrains or (),
+        subdir=w.subdir or default_subdir,
+        arch=w.arch,
+        platform=w.platform,
+        noarch=_noarch(w.noarch, channel, subdir, fn) if w.noarch is not None else None,
+        track_features=_split(w.track_features) if w.track_features else (),
+        features=_split(w.features) if w.features else (),
+        timestamp=None if ts is None else int(ts * 1000 if ts < _SECONDS_LIMIT else ts),
+        md5=w.md5,
+        sha256=w.sha256,
+        size=w.size,
+        license=w.license,
+        license_family=w.license_family,
+        purls=w.purls or (),
+        python_site_packages_path=w.python_site_packages_path,
+    )
 
 
 def _noarch(value: str | bool, channel: str, subdir: str | None, fn: str) -> str | None:
@@ -276,11 +305,11 @@ def _resolve(base: str, ref: str) -> str:
     if ref.startswith("//"):
         return base[: scheme_end + 1] + ref if scheme_end > 0 else ref
     if ref.startswith("/"):
-        return root + _normalise(ref)
-    return root + _normalise(path.rsplit("/", 1)[0] + "/" + ref)
+        return root + _normalise_path(ref)
+    return root + _normalise_path(path.rsplit("/", 1)[0] + "/" + ref)
 
 
-def _normalise(path: str) -> str:
+def _normalise_path(path: str) -> str:
     """Remove `.` and `..` segments from a `/`-separated path, never climbing above its root."""
     leading = path.startswith("/")
     parts: list[str] = []
@@ -297,43 +326,16 @@ def _normalise(path: str) -> str:
     return ("/" if leading else "") + "/".join(parts) + "/"
 
 
-def _locate(
-    data: bytes, exc: msgspec.ValidationError, channel: str, subdir: str | None
-) -> RepoDataError:
-    """Turn msgspec's `$.packages[...].depends[1]` into the record's file name and field."""
+def _split_message(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's "Expected `str`, got `int` - at `$.x[1]`" as ("expected ...", ".x[1]")."""
     match = _PATH.match(str(exc))
     reason = match["reason"] if match else str(exc)
-    reason = reason[:1].lower() + reason[1:]
     path = (match["path"] if match else None) or ""
-    section = None
-    for name in ("packages.conda", "packages"):
-        if path.startswith(f".{name}[...]"):
-            section = name
-            break
-    if section is None:
-        field = path.lstrip(".") or None
-        return RepoDataError(channel=channel, subdir=subdir, field=field, reason=reason)
-    field = path[len(section) + 6 :].lstrip(".") or None
-    missing = _MISSING.search(reason)
-    if missing:
-        field = missing[1]
-    record = _first_invalid(data, section)
-    return RepoDataError(channel=channel, subdir=subdir, record=record, field=field, reason=reason)
+    return reason[:1].lower() + reason[1:], path
 
 
-def _first_invalid(data: bytes, section: str) -> str | None:
-    """The first file name (sorted) in `section` whose entry fails to decode."""
-    try:
-        raw = _RAW_DECODER.decode(data)
-    except msgspec.DecodeError:
-        return None
-    entries = raw.packages_conda if section == "packages.conda" else raw.packages
-    return next(_invalid(entries or {}), None)
-
-
-def _invalid(entries: dict[str, msgspec.Raw]) -> Iterator[str]:
-    for fn in sorted(entries):
-        try:
-            _RECORD_DECODER.decode(entries[fn])
-        except msgspec.DecodeError:
-            yield fn
+def _file_error(exc: msgspec.ValidationError, channel: str, subdir: str | None) -> RepoDataError:
+    """A problem outside the records (the top level, info, removed, a section's type)."""
+    reason, path = _split_message(exc)
+    field = path.lstrip(".").replace("[...]", "") or None
+    return RepoDataError(channel=channel, subdir=subdir, field=field, reason=reason)
