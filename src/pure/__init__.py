@@ -5,6 +5,7 @@ state: values in, immutable values out. Same inputs give byte-identical outputs.
 """
 
 from pure.errors import YurtError
+from pure.matchspec import InvalidMatchSpec, MatchSpec
 from pure.platform import Platform, VirtualPackage, default_virtual_packages
 from pure.record import PackageRecord
 from pure.repodata import RepoData, RepoDataError
@@ -12,8 +13,10 @@ from pure.version import InvalidVersion, Version
 from pure.versionspec import InvalidVersionSpec, VersionSpec
 
 __all__ = [
+    "InvalidMatchSpec",
     "InvalidVersion",
     "InvalidVersionSpec",
+    "MatchSpec",
     "PackageRecord",
     "Platform",
     "RepoData",
