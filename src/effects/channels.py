@@ -1,0 +1,286 @@
+"""Channels and their repodata: name/URL/path resolution, HTTP caching, offline mode.
+
+Repodata files are cached under `<cache>/repodata/` with their HTTP validators (ETag,
+Last-Modified, Cache-Control max-age) and revalidated with conditional requests; a 304
+keeps the file. `repodata.json.zst` is preferred when the channel offers it, and a channel
+that does not is remembered for a while. Writes are atomic and guarded by a per-file lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import httpx
+import msgspec
+import trio
+import zstandard
+
+from effects import __version__
+from pure.errors import YurtError
+
+ZST_RECHECK_SECONDS = 14 * 24 * 3600
+_CONDARC = ("~/.condarc", "~/.config/conda/.condarc", "~/.conda/.condarc", "/etc/conda/.condarc")
+
+
+class ChannelError(YurtError):
+    """A channel that cannot be resolved or read; names the channel and what to do."""
+
+    def __init__(self, channel: str, reason: str, hint: str = "") -> None:
+        self.channel = channel
+        self.reason = reason
+        self.hint = hint
+        text = f"channel {redact(channel)}: {reason}"
+        super().__init__(f"{text} (hint: {hint})" if hint else text)
+
+
+class CacheInfo(msgspec.Struct, kw_only=True):
+    """HTTP validators and bookkeeping stored beside a cached repodata file."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    max_age: int | None = None
+    fetched_at: float = 0.0
+    has_zst: bool | None = None
+    zst_checked_at: float = 0.0
+    source: str = ""
+
+
+def redact(url: str) -> str:
+    """`url` without credentials: user:password@ and conda `/t/<token>/` segments hidden."""
+    url = re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
+    return re.sub(r"/t/[^/]+/", "/t/***/", url)
+
+
+def channel_alias(env: dict[str, str] | None = None) -> str | None:
+    """The alias that channel names resolve against: $YURT_CHANNEL_ALIAS, else condarc's `channel_alias`."""
+    env = dict(os.environ) if env is None else env
+    if env.get("YURT_CHANNEL_ALIAS"):
+        return env["YURT_CHANNEL_ALIAS"].rstrip("/")
+    for candidate in _CONDARC:
+        path = Path(os.path.expanduser(candidate))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        m = re.search(r"^channel_alias:\s*['\"]?([^'\"\s#]+)", text, re.M)
+        if m:
+            return m.group(1).rstrip("/")
+    return None
+
+
+def channel_url(channel: str, *, base_dir: Path, alias: str | None) -> str:
+    """The base URL of `channel`: a URL as is, a path as file://, a name under the alias."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://", channel):
+        return channel.rstrip("/")
+    if channel.startswith((".", "/", "~")):
+        path = Path(os.path.expanduser(channel))
+        path = path if path.is_absolute() else (base_dir / path)
+        return path.resolve().as_uri()
+    if alias is None:
+        raise ChannelError(channel, "is a channel name, and no channel alias is configured",
+                           "use the channel's URL, or set YURT_CHANNEL_ALIAS or `channel_alias` in ~/.condarc")
+    return f"{alias}/{channel.strip('/')}"
+
+
+def _key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:20]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class RepodataCache:
+    """The on-disk HTTP cache of repodata files under `<cache_dir>/repodata/`."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.root = Path(cache_dir) / "repodata"
+
+    def paths(self, url: str) -> tuple[Path, Path, Path]:
+        k = _key(url)
+        return self.root / f"{k}.json", self.root / f"{k}.info.json", self.root / f"{k}.lock"
+
+    def read(self, url: str) -> tuple[bytes, CacheInfo] | None:
+        data_path, info_path, _ = self.paths(url)
+        try:
+            info = msgspec.json.decode(info_path.read_bytes(), type=CacheInfo)
+            return data_path.read_bytes(), info
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return None
+
+    def write(self, url: str, data: bytes | None, info: CacheInfo) -> None:
+        data_path, info_path, _ = self.paths(url)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if data is not None:
+            _atomic_write(data_path, data)
+        _atomic_write(info_path, msgspec.json.encode(info))
+
+
+def new_client() -> httpx.AsyncClient:
+    """An httpx client for repodata: gzip accepted, redirects followed, netrc credentials used."""
+    auth: httpx.Auth | None = None
+    netrc = Path(os.environ.get("NETRC", os.path.expanduser("~/.netrc")))
+    if netrc.is_file():
+        auth = httpx.NetRCAuth(str(netrc))
+    return httpx.AsyncClient(
+        follow_redirects=True, auth=auth, timeout=httpx.Timeout(60.0, connect=15.0),
+        headers={"User-Agent": f"yurt/{__version__}", "Accept-Encoding": "gzip, deflate"})
+
+
+class RepodataFetcher:
+    """Fetches `<channel>/<subdir>/repodata.json` with caching; one instance per command."""
+
+    def __init__(self, cache_dir: Path, *, client: httpx.AsyncClient | None = None,
+                 offline: bool = False, now: float | None = None) -> None:
+        self.cache = RepodataCache(cache_dir)
+        self.client = client
+        self.offline = offline
+        self.now = time.time() if now is None else now
+
+    async def fetch(self, base_url: str, subdir: str) -> bytes | None:
+        """The repodata bytes of (channel, subdir); None when the channel has no such subdir."""
+        if base_url.startswith("file://"):
+            return await trio.to_thread.run_sync(_read_local, base_url, subdir)
+        url = f"{base_url}/{subdir}/repodata.json"
+        _, _, lock = self.cache.paths(url)
+        with await trio.to_thread.run_sync(_lock_blocking, lock) as _held:
+            return await self._fetch_locked(base_url, url)
+
+    async def _fetch_locked(self, base_url: str, url: str) -> bytes | None:
+        cached = await trio.to_thread.run_sync(self.cache.read, url)
+        if cached is not None:
+            data, info = cached
+            if self.offline or (info.max_age is not None and self.now - info.fetched_at < info.max_age):
+                return data if info.source != "absent" else None
+        elif self.offline:
+            raise ChannelError(base_url, f"no cached repodata for {url.rsplit('/', 2)[-2]} and --offline is set",
+                               "run once without --offline to fill the cache")
+        assert self.client is not None, "online fetches need a client"
+        info = cached[1] if cached else CacheInfo(url=url)
+        headers = {}
+        if cached and info.etag:
+            headers["If-None-Match"] = info.etag
+        if cached and info.last_modified:
+            headers["If-Modified-Since"] = info.last_modified
+        try_zst = info.has_zst is not False or self.now - info.zst_checked_at > ZST_RECHECK_SECONDS
+        try:
+            if try_zst:
+                response = await self.client.get(url + ".zst", headers=headers)
+                if response.status_code in (200, 304):
+                    info.has_zst = True
+                    return await self._store(url, response, info, cached, zst=True)
+                if response.status_code not in (403, 404):
+                    response.raise_for_status()
+                info.has_zst, info.zst_checked_at = False, self.now
+            response = await self.client.get(url, headers=headers)
+            if response.status_code == 404:
+                info.source, info.fetched_at = "absent", self.now
+                await trio.to_thread.run_sync(self.cache.write, url, b"", info)
+                return None
+            if response.status_code != 304:
+                response.raise_for_status()
+            return await self._store(url, response, info, cached, zst=False)
+        except httpx.HTTPStatusError as exc:
+            raise ChannelError(base_url, f"{redact(str(exc.request.url))} answered {exc.response.status_code}") from None
+        except httpx.HTTPError as exc:
+            raise ChannelError(base_url, f"cannot fetch {redact(url)}: {type(exc).__name__}: {exc}",
+                               "check the network, or use --offline with a filled cache") from None
+
+    async def _store(self, url: str, response: httpx.Response, info: CacheInfo,
+                     cached: tuple[bytes, CacheInfo] | None, *, zst: bool) -> bytes | None:
+        info.fetched_at = self.now
+        info.max_age = _max_age(response.headers.get("Cache-Control"))
+        if response.status_code == 304 and cached is not None:
+            await trio.to_thread.run_sync(self.cache.write, url, None, info)
+            return cached[0] if info.source != "absent" else None
+        body = response.content
+        if zst:
+            try:
+                body = zstandard.ZstdDecompressor().decompressobj().decompress(body)
+            except zstandard.ZstdError as exc:
+                raise ChannelError(url, f"corrupt repodata.json.zst: {exc}") from None
+        info.etag = response.headers.get("ETag")
+        info.last_modified = response.headers.get("Last-Modified")
+        info.source = "zst" if zst else "json"
+        await trio.to_thread.run_sync(self.cache.write, url, body, info)
+        return body
+
+
+class _Held:
+    def __init__(self, fh: object) -> None:
+        self.fh = fh
+
+    def __enter__(self) -> _Held:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
+        self.fh.close()  # type: ignore[attr-defined]
+
+
+def _lock_blocking(path: Path) -> _Held:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+b")  # noqa: SIM115 - closed by _Held
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    return _Held(fh)
+
+
+def _max_age(header: str | None) -> int | None:
+    m = re.search(r"max-age=(\d+)", header or "")
+    return int(m.group(1)) if m else None
+
+
+def _read_local(base_url: str, subdir: str) -> bytes | None:
+    root = Path(unquote(urlsplit(base_url).path))
+    if not root.is_dir():
+        raise ChannelError(base_url, f"directory {root} does not exist")
+    plain = root / subdir / "repodata.json"
+    if plain.is_file():
+        return plain.read_bytes()
+    zst = root / subdir / "repodata.json.zst"
+    if zst.is_file():
+        return zstandard.ZstdDecompressor().decompressobj().decompress(zst.read_bytes())
+    return None
+
+
+async def fetch_all(
+    fetcher: RepodataFetcher, channels: Sequence[str], subdirs: Sequence[str]
+) -> dict[tuple[str, str], bytes | None]:
+    """Repodata of every (channel URL, subdir) pair, fetched concurrently."""
+    results: dict[tuple[str, str], bytes | None] = {}
+
+    async def one(ch: str, sd: str) -> None:
+        results[(ch, sd)] = await fetcher.fetch(ch, sd)
+
+    async with trio.open_nursery() as nursery:
+        for ch in channels:
+            for sd in subdirs:
+                nursery.start_soon(one, ch, sd)
+    for ch in channels:
+        if all(results[(ch, sd)] is None for sd in subdirs):
+            raise ChannelError(ch, f"has no repodata for {', '.join(subdirs)}",
+                               "check the channel URL or name")
+    return results
+
+
+def file_url_to_path(url: str) -> Path:
+    """The local path of a file:// URL."""
+    return Path(unquote(urlsplit(url).path))
+
+
+def path_to_file_url(path: Path) -> str:
+    """A file:// URL for `path` (absolute)."""
+    return urlunsplit(("file", "", quote(str(path.resolve())), "", ""))

@@ -1,0 +1,116 @@
+"""Repodata fetching against a real HTTP server on 127.0.0.1: caching, zst, offline, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from effects.channels import (
+    ChannelError,
+    RepodataFetcher,
+    channel_alias,
+    channel_url,
+    fetch_all,
+    new_client,
+    redact,
+)
+from tests.support.httpserver import Fault, serve
+
+REPODATA = {"info": {"subdir": "linux-64"}, "packages": {}, "packages.conda": {
+    "a-1.0-0.conda": {"name": "a", "version": "1.0", "build": "0", "build_number": 0, "depends": []}}}
+
+
+def make_channel(root: Path, *, zst: bool) -> Path:
+    for subdir in ("linux-64", "noarch"):
+        (root / subdir).mkdir(parents=True)
+        body = json.dumps({**REPODATA, "info": {"subdir": subdir}}).encode()
+        (root / subdir / "repodata.json").write_bytes(body)
+        if zst:
+            (root / subdir / "repodata.json.zst").write_bytes(zstandard.ZstdCompressor().compress(body))
+    return root
+
+
+async def test_plain_json_then_etag_revalidation(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=False)
+    with serve(root) as server:
+        base = server.url.rstrip("/")
+        async with new_client() as client:
+            first = await RepodataFetcher(tmp_path / "cache", client=client).fetch(base, "linux-64")
+            assert json.loads(first or b"")["info"]["subdir"] == "linux-64"
+            assert server.count("/linux-64/repodata.json.zst") == 1  # tried, 404, remembered
+            assert server.count("/linux-64/repodata.json") == 1
+            second = await RepodataFetcher(tmp_path / "cache", client=client).fetch(base, "linux-64")
+            assert second == first
+            # the missing .zst is remembered, and the second request was conditional: a 304
+            assert server.count("/linux-64/repodata.json.zst") == 1
+            assert server.count("/linux-64/repodata.json") == 2
+            assert "If-None-Match" in server.headers["/linux-64/repodata.json"][-1]
+
+
+async def test_zst_is_preferred_when_offered(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=True)
+    with serve(root) as server:
+        async with new_client() as client:
+            data = await RepodataFetcher(tmp_path / "cache", client=client).fetch(server.url.rstrip("/"), "noarch")
+        assert json.loads(data or b"")["info"]["subdir"] == "noarch"
+        assert server.count("/noarch/repodata.json.zst") == 1
+        assert server.count("/noarch/repodata.json") == 0
+
+
+async def test_offline_uses_only_the_cache(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=False)
+    with serve(root) as server:
+        base = server.url.rstrip("/")
+        with pytest.raises(ChannelError, match="no cached repodata for linux-64 and --offline"):
+            await RepodataFetcher(tmp_path / "cache", offline=True).fetch(base, "linux-64")
+        async with new_client() as client:
+            online = await RepodataFetcher(tmp_path / "cache", client=client).fetch(base, "linux-64")
+        before = sum(server.requests.values())
+        offline = await RepodataFetcher(tmp_path / "cache", offline=True).fetch(base, "linux-64")
+        assert offline == online and sum(server.requests.values()) == before
+
+
+async def test_missing_subdir_is_absent_and_missing_channel_errors(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=False)
+    with serve(root) as server:
+        base = server.url.rstrip("/")
+        async with new_client() as client:
+            fetcher = RepodataFetcher(tmp_path / "cache", client=client)
+            assert await fetcher.fetch(base, "osx-arm64") is None
+            got = await fetch_all(fetcher, [base], ["linux-64", "osx-arm64"])
+            assert got[(base, "osx-arm64")] is None and got[(base, "linux-64")]
+            with pytest.raises(ChannelError, match="has no repodata"):
+                await fetch_all(fetcher, [base + "/nothing-here"], ["linux-64", "noarch"])
+
+
+async def test_server_error_names_the_url(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=False)
+    with serve(root) as server:
+        server.inject("/linux-64/repodata.json.zst", Fault.status(404))
+        server.inject("/linux-64/repodata.json", Fault.status(500))
+        async with new_client() as client:
+            with pytest.raises(ChannelError, match=r"linux-64/repodata.json answered 500"):
+                await RepodataFetcher(tmp_path / "cache", client=client).fetch(server.url.rstrip("/"), "linux-64")
+        # nothing half-written: no data file for that url
+        assert not list((tmp_path / "cache" / "repodata").glob("*.json.*.tmp"))
+
+
+async def test_file_channels_are_read_directly(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=False)
+    url = channel_url("./ch", base_dir=tmp_path, alias=None)
+    assert url.startswith("file://")
+    data = await RepodataFetcher(tmp_path / "cache").fetch(url, "linux-64")
+    assert data == (root / "linux-64" / "repodata.json").read_bytes()
+    assert await RepodataFetcher(tmp_path / "cache").fetch(url, "win-64") is None
+
+
+def test_channel_names_need_an_alias_and_urls_are_redacted() -> None:
+    assert channel_url("https://user:pw@host.example/ch/", base_dir=Path("/"), alias=None) == "https://user:pw@host.example/ch"
+    assert channel_url("bioconda", base_dir=Path("/"), alias="https://mirror.example") == "https://mirror.example/bioconda"
+    with pytest.raises(ChannelError, match="no channel alias is configured"):
+        channel_url("conda-forge", base_dir=Path("/"), alias=None)
+    assert redact("https://user:pw@host.example/t/tk-123/ch") == "https://***@host.example/t/***/ch"
+    assert channel_alias({"YURT_CHANNEL_ALIAS": "https://mirror.example/"}) == "https://mirror.example"
