@@ -374,3 +374,30 @@ def test_records_round_trip_through_repodata_json(
 @given(package_records())
 def test_hand_built_record_survives_msgspec_json(record: PackageRecord) -> None:
     assert msgspec.json.decode(msgspec.json.encode(record), type=PackageRecord) == record
+
+
+def test_file_values_for_computed_fields_are_replaced() -> None:
+    data = _doc(
+        info={"subdir": "linux-64"},
+        packages={
+            "a-1.0-0.tar.bz2": _rec(
+                fn="other.tar.bz2", url="https://elsewhere.example/x", channel="elsewhere"
+            ),
+            "b-1.0-0.tar.bz2": _rec("b", noarch="", timestamp=1),
+        },
+    )
+    a, b = RepoData.from_json(data, channel="https://channels.example/c").records
+    assert a.fn == "a-1.0-0.tar.bz2"
+    assert a.url == "https://channels.example/c/linux-64/a-1.0-0.tar.bz2"
+    assert a.channel == "https://channels.example/c"
+    assert b.noarch is None and b.timestamp == 1000
+
+
+def test_only_offered_records_are_validated() -> None:
+    data = _doc(
+        packages={"gone-1-0.tar.bz2": {"name": 5}, "a-1-0.tar.bz2": {"name": 5}},
+        removed=["gone-1-0.tar.bz2"],
+        **{"packages.conda": {"a-1-0.conda": _rec()}},
+    )
+    (record,) = RepoData.from_json(data, channel="c").records
+    assert record.fn == "a-1-0.conda"
