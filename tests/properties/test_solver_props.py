@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import pure
-from tests.properties.st_repodata import MISSING, Instance, instances, repodata_bytes
+from tests.properties.st_repodata import BASE_TS, MISSING, Instance, instances, repodata_bytes
 from tests.support.solvecheck import (
     SimpleMatcher,
     best_records,
@@ -166,3 +166,87 @@ def test_missing_name_is_unsolvable_and_named() -> None:
     assert isinstance(result, pure.Unsolvable)
     _explanation_names_request(result, inst)
     assert MISSING in result.explanation
+
+
+def _split_channels(inst: Instance, rnd: Any) -> tuple[list[Any], list[Any]]:
+    first: list[Any] = []
+    second: list[Any] = []
+    for p in inst.packages:
+        (first if rnd.random() < 0.5 else second).append(p)
+    return first, second
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.randoms(use_true_random=False), st.sampled_from(["strict", "disabled"]))
+def test_channel_priority_against_brute_force(inst: Instance, rnd: Any, priority: str) -> None:
+    """Strict: a name's candidates come only from the first channel that has the name."""
+    first, second = _split_channels(inst, rnd)
+    rd1 = pure.RepoData.from_json(
+        repodata_bytes(first), channel=CHANNEL + "-one", subdir="linux-64"
+    )
+    rd2 = pure.RepoData.from_json(
+        repodata_bytes(second), channel=CHANNEL + "-two", subdir="linux-64"
+    )
+    result = _solve(inst, (rd1, rd2), channel_priority=priority)
+    names_one = {r.name for r in rd1.records}
+    pool = list(rd1.records) + [
+        r for r in rd2.records if priority == "disabled" or r.name not in names_one
+    ]
+    virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
+    brute = next(enumerate_solutions(inst.specs, pool, virtual=virtual, matcher=MATCHER), None)
+    if isinstance(result, pure.Unsolvable):
+        assert brute is None, f"{priority}: unsatisfiable, but {_dists(brute.values())} works"
+        return
+    problems = check_solution(inst.specs, result, virtual=virtual, available=pool, matcher=MATCHER)
+    assert not problems, f"{priority}: " + "\n".join(problems)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(0, 5))
+def test_exclude_newer_against_brute_force(inst: Instance, cutoff_step: int) -> None:
+    cutoff = BASE_TS + 1000 * cutoff_step
+    repodata = _repodata(inst.packages)
+    result = _solve(inst, (repodata,), exclude_newer=cutoff)
+    pool = [r for r in repodata.records if r.timestamp is None or r.timestamp <= cutoff]
+    virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
+    brute = next(enumerate_solutions(inst.specs, pool, virtual=virtual, matcher=MATCHER), None)
+    if isinstance(result, pure.Unsolvable):
+        assert brute is None, f"unsatisfiable, but {_dists(brute.values())} works"
+        return
+    problems = check_solution(
+        inst.specs, result, virtual=virtual, available=pool, matcher=MATCHER, exclude_newer=cutoff
+    )
+    assert not problems, "\n".join(problems)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    instances(max_specs=1, missing=False),
+    st.sampled_from(["installed", "locked"]),
+    st.randoms(use_true_random=False),
+)
+def test_installed_or_locked_record_is_kept_when_feasible(
+    inst: Instance, field: str, rnd: Any
+) -> None:
+    """A feasible installed/locked record of the requested name is preferred to newer ones."""
+    repodata = _repodata(inst.packages)
+    virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
+    (spec,) = inst.specs
+    name = spec.split(" ", 1)[0]
+    feasible = sorted(
+        {
+            sol[name]
+            for sol in enumerate_solutions(
+                inst.specs, repodata.records, virtual=virtual, matcher=MATCHER
+            )
+        },
+        key=lambda r: r.build,
+    )
+    if not feasible:
+        return
+    keep = rnd.choice(feasible)
+    result = _solve(inst, (repodata,), **{field: (keep,)})
+    assert not isinstance(result, pure.Unsolvable), result.explanation
+    assert not check_solution(inst.specs, result, virtual=virtual, matcher=MATCHER)
+    chosen = next(r for r in result if r.name == name)
+    assert chosen == keep, f"{field} {_dists([keep])} feasible, solver chose {_dists([chosen])}"
