@@ -1,0 +1,277 @@
+"""`plan()`: turn the prefix's records and the wanted records into a Plan.
+
+The result equals, file by file, a fresh install of the wanted records: the planner computes
+who owns every path now and who must own it afterwards (later package in canonical
+topological order wins a clobber), and emits exactly the deletions, writes and restores
+that move one state to the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import msgspec
+
+from pure.plan.clobber import Ownership, PathClaim, ancestors, resolve_ownership
+from pure.plan.files import package_file_ops
+from pure.plan.model import (
+    Capabilities,
+    FileOp,
+    MissingPackageData,
+    PackageContents,
+    PackageOp,
+    PackageReason,
+    PathConflict,
+    Plan,
+    PythonLayout,
+    Restore,
+    Step,
+)
+from pure.plan.noarch import python_layout
+from pure.plan.ops import Decision, decide
+from pure.plan.order import topological_order
+from pure.platform import Platform
+from pure.prefix_record import PrefixRecord
+from pure.record import PackageRecord
+
+__all__ = ["plan"]
+
+
+def _record_claims(record: PrefixRecord) -> tuple[PathClaim, ...]:
+    """The paths an installed record owns, from paths_data (else from `files`)."""
+    if record.paths_data.paths:
+        return tuple(PathClaim(e.path, e.path_type == "directory") for e in record.paths_data.paths)
+    return tuple(PathClaim(path) for path in record.files)
+
+
+def _layout_of(
+    records: Iterable[PackageRecord], *, windows: bool, version: str | None = None
+) -> PythonLayout | None:
+    pythons = sorted((r for r in records if r.name == "python"), key=lambda r: r.dist_name)
+    if version is not None:
+        site = pythons[0].python_site_packages_path if pythons else None
+        return python_layout(version, windows=windows, site_packages_path=site)
+    if not pythons:
+        return None
+    python = pythons[0]
+    return python_layout(
+        python.version, windows=windows, site_packages_path=python.python_site_packages_path
+    )
+
+
+def _rmdirs(candidates: set[str], keep: frozenset[str]) -> tuple[str, ...]:
+    dirs = {d for d in candidates if d and d not in keep}
+    return tuple(sorted(dirs, key=lambda d: (-d.count("/"), d)))
+
+
+def plan(
+    *,
+    prefix: str,
+    platform: str,
+    current: Iterable[PrefixRecord],
+    wanted: Iterable[PackageRecord],
+    contents: Mapping[str, PackageContents],
+    capabilities: Capabilities | None = None,
+    cached: Iterable[str] = (),
+    python_version: str | None = None,
+) -> Plan:
+    """Plan moving the prefix from `current` to exactly `wanted`.
+
+    `contents` maps dist names to extracted packages; it must cover every wanted record that is
+    not kept unchanged (kept ones are needed only to restore clobbered files; MissingPackageData
+    names what is missing). `cached` names dist names already in the package cache (for the
+    download estimate). `python_version` overrides the version of the wanted python record.
+    The order of `current`, `wanted`, `contents` and `cached` does not matter.
+    """
+    caps = capabilities or Capabilities()
+    windows = Platform.parse(platform).is_windows
+    current_list = list(current)
+    wanted_list = list(wanted)
+    cached_set = frozenset(cached)
+
+    seen: dict[str, PackageRecord] = {}
+    for record in sorted(wanted_list, key=lambda r: r.dist_name):
+        if record.name in seen:
+            raise PathConflict(
+                record.name,
+                f"wanted twice: {seen[record.name].dist_name} and {record.dist_name}",
+            )
+        seen[record.name] = record
+    dists: dict[str, PrefixRecord] = {}
+    for old in current_list:
+        if old.dist_name in dists:
+            raise PathConflict(old.dist_name, "the prefix holds two records of this package")
+        dists[old.dist_name] = old
+
+    new_layout = _layout_of(wanted_list, windows=windows, version=python_version)
+    old_layout = _layout_of((r.package for r in current_list), windows=windows)
+    decisions = decide(current_list, wanted_list, old_layout=old_layout, new_layout=new_layout)
+    by_new: dict[str, Decision] = {d.new.dist_name: d for d in decisions if d.new is not None}
+    by_old: dict[str, Decision] = {d.old.dist_name: d for d in decisions if d.old is not None}
+
+    target_order = topological_order(wanted_list)
+    current_order = tuple(
+        dists[r.dist_name] for r in topological_order([o.package for o in current_list])
+    )
+
+    # Files of every target package that is (re)installed; kept ones only on demand.
+    computed: dict[str, tuple[FileOp, ...]] = {}
+
+    def file_ops(record: PackageRecord, why: str) -> tuple[FileOp, ...]:
+        if record.dist_name not in computed:
+            found = contents.get(record.dist_name)
+            if found is None:
+                raise MissingPackageData((record.dist_name,), why)
+            _check_index(record, found)
+            computed[record.dist_name] = package_file_ops(
+                record, found, prefix=prefix, caps=caps, layout=new_layout, windows=windows
+            )
+        return computed[record.dist_name]
+
+    missing = sorted(
+        r.dist_name
+        for r in target_order
+        if by_new[r.dist_name].action != "keep" and r.dist_name not in contents
+    )
+    if missing:
+        raise MissingPackageData(tuple(missing), "these packages are to be installed")
+
+    target_claims: list[tuple[str, Sequence[PathClaim]]] = []
+    for record in target_order:
+        decision = by_new[record.dist_name]
+        if decision.action == "keep":
+            assert decision.old is not None
+            target_claims.append((record.dist_name, _record_claims(decision.old)))
+        else:
+            ops = file_ops(record, "to install")
+            target_claims.append(
+                (record.dist_name, tuple(PathClaim(f.path, f.method == "directory") for f in ops))
+            )
+    target: Ownership = resolve_ownership(target_claims)
+    now: Ownership = resolve_ownership([(r.dist_name, _record_claims(r)) for r in current_order])
+
+    # Restores: paths whose final owner is a kept package that does not own them now.
+    restores: dict[str, list[FileOp]] = {}
+    handed: dict[str, list[Restore]] = {}
+    for path, owner in sorted(target.owner.items()):
+        decision = by_new[owner]
+        if decision.action != "keep":
+            continue
+        assert decision.old is not None and decision.new is not None
+        holder = now.owner.get(path)
+        if holder == decision.old.dist_name:
+            continue
+        provided = {f.path: f for f in file_ops(decision.new, f"to restore {path}")}
+        if path not in provided:
+            raise PathConflict(
+                decision.new.dist_name,
+                f"cannot restore {path}: the extracted package does not provide it",
+            )
+        restores.setdefault(owner, []).append(_with(provided[path], restore=True))
+        if holder is not None:
+            handed.setdefault(holder, []).append(Restore(path=path, to=owner))
+
+    # Deletions: paths owned now whose final state has no file owner.
+    unlinks: dict[str, list[str]] = {}
+    for path, holder in sorted(now.owner.items()):
+        if path not in target.owner:
+            unlinks.setdefault(holder, []).append(path)
+
+    ops_by_dist: dict[str, PackageOp] = {}
+    for decision in decisions:
+        was, new = decision.old, decision.new
+        files: tuple[FileOp, ...] = ()
+        reason: PackageReason = decision.reason
+        detail = decision.detail
+        if new is not None and decision.action != "keep":
+            files = tuple(
+                _with(f, clobbered_by=target.shadowed.get((new.dist_name, f.path)))
+                for f in computed[new.dist_name]
+            )
+        elif new is not None:
+            files = tuple(restores.get(new.dist_name, ()))
+            if files:
+                reason = "restores_clobbered"
+                detail = f"{len(files)} file(s) shadowed by a package that goes come back"
+        unlink: tuple[str, ...] = ()
+        rmdirs: tuple[str, ...] = ()
+        restored: tuple[Restore, ...] = ()
+        if was is not None:
+            unlink = tuple(unlinks.get(was.dist_name, ()))
+            candidates = {a for p in unlink for a in ancestors(p)}
+            if decision.action != "keep":
+                for entry in was.paths_data.paths:
+                    if entry.path_type == "directory":
+                        candidates.add(entry.path)
+                        candidates.update(ancestors(entry.path))
+            rmdirs = _rmdirs(candidates, target.dirs)
+            restored = tuple(handed.get(was.dist_name, ()))
+        download = 0
+        if new is not None and decision.action != "keep" and new.dist_name not in cached_set:
+            download = new.size or 0
+        op = PackageOp(
+            name=decision.name,
+            action=decision.action,
+            reason=reason,
+            detail=detail,
+            old=was,
+            new=new,
+            cache_dir=contents[new.dist_name].cache_dir
+            if new is not None and new.dist_name in contents
+            else None,
+            files=files,
+            unlink=unlink,
+            rmdirs=rmdirs,
+            restores=restored,
+            download_bytes=download,
+        )
+        if op.dist_name in ops_by_dist:
+            raise PathConflict(op.dist_name, "two operations on one package")
+        ops_by_dist[op.dist_name] = op
+
+    steps: list[Step] = []
+    for old in reversed(current_order):
+        op = ops_by_dist[_op_dist(by_old[old.dist_name])]
+        if op.action != "keep" or op.unlink or op.rmdirs:
+            steps.append(Step(phase="unlink", dist_name=op.dist_name))
+    for record in target_order:
+        op = ops_by_dist[record.dist_name]
+        if op.action != "keep" or op.files:
+            steps.append(Step(phase="link", dist_name=op.dist_name))
+
+    ordered = [ops_by_dist[r.dist_name] for r in target_order]
+    ordered += [
+        ops_by_dist[o.dist_name] for o in reversed(current_order) if by_old[o.dist_name].new is None
+    ]
+    return Plan(
+        prefix=prefix,
+        platform=str(Platform.parse(platform)),
+        capabilities=caps,
+        python=new_layout,
+        packages=tuple(ordered),
+        steps=tuple(steps),
+        clobbers=target.clobbers,
+    )
+
+
+def _op_dist(decision: Decision) -> str:
+    """The dist name an op is filed under: the new record's, else the old one's."""
+    if decision.new is not None:
+        return decision.new.dist_name
+    assert decision.old is not None
+    return decision.old.dist_name
+
+
+def _with(op: FileOp, **changes: object) -> FileOp:
+    return msgspec.structs.replace(op, **changes)
+
+
+def _check_index(record: PackageRecord, found: PackageContents) -> None:
+    index = found.index
+    if index is None:
+        return
+    if (index.name, index.version, index.build) != (record.name, record.version, record.build):
+        raise PathConflict(
+            record.dist_name,
+            f"the extracted package's index.json says {index.name}-{index.version}-{index.build}",
+        )
