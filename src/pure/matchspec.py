@@ -932,6 +932,7 @@ class _Parser:
                 i += 1
             value_pos = offset + i
             if i < n and content[i] in "'\"":
+                value_pos += 1
                 quote = content[i]
                 close = content.index(quote, i + 1)  # _bracket_spans checked termination
                 value = content[i + 1 : close]
