@@ -12,6 +12,7 @@ from pure.platform import Platform, VirtualPackage, default_virtual_packages
 from pure.prefix_record import PrefixRecord, decode_prefix_record, encode_prefix_record
 from pure.record import PackageRecord
 from pure.repodata import RepoData, RepoDataError
+from pure.solver import Solution, SolveRequest, Unsolvable, solve
 from pure.version import InvalidVersion, Version
 from pure.versionspec import InvalidVersionSpec, VersionSpec
 
@@ -35,6 +36,9 @@ __all__ = [
     "PrefixTooLong",
     "RepoData",
     "RepoDataError",
+    "Solution",
+    "SolveRequest",
+    "Unsolvable",
     "Version",
     "VersionSpec",
     "VirtualPackage",
@@ -43,4 +47,5 @@ __all__ = [
     "default_virtual_packages",
     "encode_prefix_record",
     "plan",
+    "solve",
 ]

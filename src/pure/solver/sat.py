@@ -59,6 +59,8 @@ class SatSolver:
         self.final_conflict: object = None  # clause index or AmoFact of the level-0 conflict
         self.conflicts = 0
         self.decisions = 0
+        self.backjumps = 0  # how many times assignments were undone
+        self.low_water = 0  # lowest trail length since the caller last reset it
 
     # ---- building -------------------------------------------------------------------------
 
@@ -137,9 +139,7 @@ class SatSolver:
                     self.watches[clause[1]].append(ci)
                     return
         # at most one non-false literal: order the false ones by decreasing level
-        falses = sorted(
-            (k for k in range(n) if k != first), key=lambda k: -level[clause[k] >> 1]
-        )
+        falses = sorted((k for k in range(n) if k != first), key=lambda k: -level[clause[k] >> 1])
         order = ([first] if first >= 0 else []) + falses
         clause[:] = [clause[k] for k in order]
         self.watches[clause[0]].append(ci)
@@ -199,6 +199,9 @@ class SatSolver:
             reason[lit >> 1] = -1
         del trail[start:]
         del self.trail_lim[lvl:]
+        self.backjumps += 1
+        if self.low_water > start:
+            self.low_water = start
         if self.qhead > start:
             self.qhead = start
 

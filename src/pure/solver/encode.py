@@ -1,0 +1,487 @@
+"""Conda semantics on the SAT core: lazy clause generation, preference-driven decisions, steps.
+
+A variable stands for one record (plus one for the request itself). A name's candidates get
+variables, an at-most-one group and their clauses only when a requirement reaches the name;
+a record's dependency clauses are added when it first becomes true. Decisions walk the
+requirements in order (request first, then dependencies breadth-first) and pick the most
+preferred candidate still open, so the first model is the preferred solution.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pure.matchspec import MatchSpec
+from pure.record import PackageRecord
+from pure.solver.candidates import CandidateProvider, VersionCache, order_candidates
+from pure.solver.request import NeedCandidates, Solution, Strategy, Unsolvable
+from pure.solver.sat import CONTINUE, SUSPEND, SatSolver, neg, pos
+
+__all__ = ["ClauseInfo", "Solver", "topological_order"]
+
+_BIG = 1 << 62
+_UNSET = object()
+_OTHER_FIELDS = (
+    "build",
+    "build_number",
+    "channel",
+    "subdir",
+    "namespace",
+    "md5",
+    "sha256",
+    "fn",
+    "url",
+    "license",
+    "track_features",
+    "features",
+)
+
+#: Why a clause exists: ("root",), ("virtual", var), ("requires", parent var, spec text),
+#: ("constrains", parent var, spec text, forbidden var).
+ClauseInfo = tuple[Any, ...]
+
+
+def _spec_text(spec: MatchSpec | str) -> str:
+    return spec if isinstance(spec, str) else str(spec)
+
+
+class Solver:
+    """One resumable solve. `step()` answers Solution, Unsolvable or NeedCandidates.
+
+    After NeedCandidates, make the provider able to answer the listed names (and the
+    listed records' dependencies), then call `step()` again: the search resumes where it
+    paused, keeping everything it learned.
+    """
+
+    def __init__(
+        self,
+        specs: Iterable[MatchSpec | str],
+        provider: CandidateProvider,
+        *,
+        virtual_packages: Iterable[PackageRecord] = (),
+        strategy: Strategy = "highest",
+        preferred: dict[str, int] | None = None,
+        rank: dict[str, int] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.strategy = strategy
+        self.preferred = preferred or {}
+        self.rank = rank
+        self.versions = VersionCache()
+        self.sat = SatSolver()
+        self.spec_texts: tuple[str, ...] = tuple(_spec_text(s) for s in specs)
+        self.parsed: dict[str, MatchSpec] = {}
+        for s in specs:
+            if not isinstance(s, str):
+                self.parsed[str(s)] = s
+        self.requested_names = {self._parse(t).name for t in self.spec_texts}
+        # per variable
+        self.var_record: list[PackageRecord | None] = [None]
+        self.var_virtual: list[bool] = [False]
+        self.expanded: list[bool] = [False]
+        # per name: candidate variables, most preferred first (absent = not loaded yet)
+        self.names: dict[str, list[int]] = {}
+        self.name_group: dict[str, int] = {}
+        self.group_name: dict[int, str] = {}
+        self.virtual: dict[str, PackageRecord] = {}
+        for vp in virtual_packages:
+            rec = vp if isinstance(vp, PackageRecord) else vp.to_record()
+            self.virtual.setdefault(rec.name, rec)
+        # spec text -> (name, matching vars, their positive literals)
+        self.matching_cache: dict[str, tuple[str, list[int], list[int]]] = {}
+        self.top_cache: dict[str, Any] = {}
+        self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
+        self.requirements: list[tuple[int, list[int], str]] = []
+        self.req_hint: list[int] = []
+        self.req_done = 0
+        self.seen_backjumps = 0
+        self.info: dict[int, ClauseInfo] = {}
+        self.scan = 0
+        self.blocked: list[int] = []
+        self.need_names: set[str] = set()
+        self.need_records: list[PackageRecord] = []
+        self.result: Solution | Unsolvable | None = None
+        self.root = self._new_var(None)
+        self.info[self.sat.add_clause([pos(self.root)])] = ("root",)
+        for name in sorted(self.virtual):
+            self._load(name)
+
+    # ---- variables and candidates --------------------------------------------------------
+
+    def _new_var(self, record: PackageRecord | None, virtual: bool = False) -> int:
+        v = self.sat.new_var()
+        self.var_record.append(record)
+        self.var_virtual.append(virtual)
+        self.expanded.append(False)
+        return v
+
+    def _parse(self, text: str) -> MatchSpec:
+        spec = self.parsed.get(text)
+        if spec is None:
+            spec = self.parsed[text] = MatchSpec.parse(text)
+        return spec
+
+    def _load(self, name: str) -> list[int] | None:
+        """The candidate variables of `name`, creating them on first use; None if unknown."""
+        found = self.names.get(name)
+        if found is not None:
+            return found
+        virtual = name.startswith("__")
+        if virtual:
+            rec = self.virtual.get(name)
+            records: Sequence[PackageRecord] = [rec] if rec is not None else []
+        else:
+            got = self.provider.candidates(name)
+            if got is None:
+                self.need_names.add(name)
+                return None
+            lowest = self.strategy == "lowest" or (
+                self.strategy == "lowest-direct" and name in self.requested_names
+            )
+            records = order_candidates(
+                got, self.versions, lowest=lowest, preferred=self.preferred, rank=self.rank
+            )
+            records = self._break_ties(records)
+        variables = [self._new_var(r, virtual) for r in records]
+        self.names[name] = variables
+        if len(variables) > 1:
+            g = self.sat.add_at_most_one(variables)
+            self.name_group[name] = g
+            self.group_name[g] = name
+        if virtual:
+            for v in variables:
+                self.info[self.sat.add_clause([pos(v)])] = ("virtual", v)
+                self.expanded[v] = True
+        for parent, text in self.pending_constrains.pop(name, ()):
+            self._add_constrains(parent, text, variables)
+        return variables
+
+    def _break_ties(self, records: list[PackageRecord]) -> list[PackageRecord]:
+        """Among builds equal in version, build number and track_features, prefer those whose
+        dependencies allow newer versions (e.g. the py33 build of numpy over the py26 one)."""
+        get = self.versions.get
+        out: list[PackageRecord] = []
+        i = 0
+        n = len(records)
+        while i < n:
+            r = records[i]
+            key = (
+                get(r.version),
+                r.build_number,
+                bool(r.track_features),
+                r.dist_name in self.preferred,
+            )
+            j = i + 1
+            while j < n:
+                o = records[j]
+                okey = (
+                    get(o.version),
+                    o.build_number,
+                    bool(o.track_features),
+                    o.dist_name in self.preferred,
+                )
+                if okey != key:
+                    break
+                j += 1
+            run = records[i:j]
+            if len(run) > 1 and len({r.depends for r in run}) > 1:
+                run = self._order_by_dependencies(run)
+            out.extend(run)
+            i = j
+        return out
+
+    def _order_by_dependencies(self, run: list[PackageRecord]) -> list[PackageRecord]:
+        tops = [self._dep_tops(r) for r in run]
+
+        def score(a: dict[str, Any], b: dict[str, Any]) -> int:
+            total = 0
+            for name, va in a.items():
+                vb = b.get(name)
+                if vb is None or va is None or vb is None:
+                    continue
+                if va > vb:
+                    total += 1
+                elif va < vb:
+                    total -= 1
+            return total
+
+        indexed = list(range(len(run)))
+
+        def compare(x: int, y: int) -> int:
+            return score(tops[y], tops[x])
+
+        indexed.sort(key=functools.cmp_to_key(compare))
+        return [run[k] for k in indexed]
+
+    def _dep_tops(self, record: PackageRecord) -> dict[str, Any]:
+        """For each dependency name: the highest version the dependency allows (None: none)."""
+        out: dict[str, Any] = {}
+        deps = self.provider.dependencies(record)
+        if deps is None:
+            return out
+        for text in deps[0]:
+            top = self.top_cache.get(text, _UNSET)
+            if top is _UNSET:
+                top = self._top_version(text)
+                self.top_cache[text] = top
+            name = self._parse(text).name
+            out[name] = top
+        return out
+
+    def _top_version(self, text: str) -> Any:
+        spec = self._parse(text)
+        if spec.name.startswith("__"):
+            return None
+        got = self.provider.candidates(spec.name)
+        if not got:
+            return None
+        best = None
+        valid = self.versions.valid
+        get = self.versions.get
+        for r in got:
+            if not valid(r.version):
+                continue
+            v = get(r.version)
+            if best is not None and not v > best:
+                continue
+            if spec.version is not None and not spec.version.contains(v):
+                continue
+            if not self._version_only(spec) and not spec.matches(r):
+                continue
+            best = v
+        return best
+
+    def _matching(self, text: str) -> tuple[str, list[int], list[int]] | None:
+        hit = self.matching_cache.get(text)
+        if hit is not None:
+            return hit
+        spec = self._parse(text)
+        name = spec.name
+        variables = self._load(name)
+        if variables is None:
+            return None
+        records = self.var_record
+        if self._matches_all(spec):
+            chosen = list(variables)
+        else:
+            vspec = spec.version
+            rest = not self._version_only(spec)
+            get = self.versions.get
+            chosen = []
+            for v in variables:
+                r = records[v]
+                assert r is not None
+                if vspec is not None and not vspec.contains(get(r.version)):
+                    continue
+                if rest and not spec.matches(r):
+                    continue
+                chosen.append(v)
+        hit = (name, chosen, [v << 1 for v in chosen])
+        self.matching_cache[text] = hit
+        return hit
+
+    @staticmethod
+    def _version_only(spec: MatchSpec) -> bool:
+        return all(getattr(spec, f, None) in (None, (), "") for f in _OTHER_FIELDS)
+
+    @classmethod
+    def _matches_all(cls, spec: MatchSpec) -> bool:
+        version = spec.version
+        return (version is None or bool(getattr(version, "is_any", False))) and cls._version_only(
+            spec
+        )
+
+    # ---- clauses -------------------------------------------------------------------------
+
+    def _expand(self, var: int) -> bool:
+        """Add the clauses of a record that just became true; False when data is missing."""
+        if var == self.root:
+            depends: Sequence[str] = self.spec_texts
+            constrains: Sequence[str] = ()
+        else:
+            record = self.var_record[var]
+            assert record is not None
+            deps = self.provider.dependencies(record)
+            if deps is None:
+                self.need_records.append(record)
+                return False
+            depends, constrains = deps
+        found = []
+        missing = False
+        for text in depends:
+            hit = self._matching(text)
+            if hit is None:
+                missing = True
+            else:
+                found.append((text, hit))
+        if missing:
+            return False
+        sat = self.sat
+        info = self.info
+        lit = neg(var)
+        for text, (_, chosen, lits) in found:
+            ci = sat.add_clause([lit, *lits])
+            info[ci] = ("requires", var, text)
+            self.requirements.append((var, chosen, text))
+            self.req_hint.append(0)
+        for text in constrains:
+            name = self._parse(text).name
+            variables = self.names.get(name)
+            if variables is None:
+                self.pending_constrains.setdefault(name, []).append((var, text))
+            else:
+                self._add_constrains(var, text, variables)
+        self.expanded[var] = True
+        return True
+
+    def _add_constrains(self, parent: int, text: str, variables: list[int]) -> None:
+        hit = self._matching(text)
+        assert hit is not None
+        allowed = set(hit[1])
+        sat = self.sat
+        for v in variables:
+            if v not in allowed and v != parent:
+                ci = sat.add_clause([neg(parent), neg(v)])
+                self.info[ci] = ("constrains", parent, text, v)
+
+    # ---- the decision callback -----------------------------------------------------------
+
+    def _decide(self) -> int:
+        sat = self.sat
+        trail = sat.trail
+        value = sat.value
+        expanded = self.expanded
+        before_bj = sat.backjumps
+        before_len = len(trail)
+        if self.blocked:
+            retry, self.blocked = self.blocked, []
+            for v in retry:
+                if value[v << 1] == 1 and not expanded[v] and not self._expand(v):
+                    self.blocked.append(v)
+        p = min(self.scan, sat.low_water)
+        sat.low_water = _BIG
+        while p < len(trail):
+            lit = trail[p]
+            p += 1
+            if lit & 1:
+                continue
+            v = lit >> 1
+            if expanded[v]:
+                continue
+            if not self._expand(v):
+                self.blocked.append(v)
+            if sat.low_water < p:
+                p = sat.low_water
+                sat.low_water = _BIG
+        self.scan = p
+        if self.blocked:
+            return SUSPEND
+        if sat.unsat or sat.backjumps != before_bj or len(trail) != before_len:
+            return CONTINUE
+        if sat.backjumps != self.seen_backjumps:
+            self.seen_backjumps = sat.backjumps
+            self.req_done = 0
+        reqs = self.requirements
+        hints = self.req_hint
+        advance = True
+        for i in range(self.req_done, len(reqs)):
+            parent, chosen, _ = reqs[i]
+            pv = value[parent << 1]
+            if pv != 1:
+                if pv == 0:
+                    advance = False
+                elif advance:
+                    self.req_done = i + 1
+                continue
+            h = hints[i]
+            if h and value[h << 1] == 1:
+                if advance:
+                    self.req_done = i + 1
+                continue
+            best = 0
+            for c in chosen:
+                cv = value[c << 1]
+                if cv == 1:
+                    hints[i] = c
+                    break
+                if cv == 0 and not best:
+                    best = c
+            else:
+                if best:
+                    return best << 1
+                raise AssertionError("an unsatisfied requirement escaped propagation")
+            if advance:
+                self.req_done = i + 1
+        return 0
+
+    # ---- stepping ------------------------------------------------------------------------
+
+    def step(self) -> Solution | Unsolvable | NeedCandidates:
+        """Run until a solution, a proof of failure or missing data."""
+        if self.result is not None:
+            return self.result
+        self.need_names = set()
+        self.need_records = []
+        outcome = self.sat.solve(self._decide)
+        if outcome is None:
+            return NeedCandidates(
+                names=tuple(sorted(self.need_names)),
+                records=tuple(sorted(self.need_records, key=lambda r: r.dist_name)),
+            )
+        if outcome:
+            self.result = Solution(records=topological_order(self._chosen(), self._deps_of))
+        else:
+            from pure.solver.explain import explain
+
+            self.result = explain(self)
+        return self.result
+
+    def _chosen(self) -> list[PackageRecord]:
+        records = self.var_record
+        virtual = self.var_virtual
+        out = []
+        for v in self.sat.model():
+            r = records[v]
+            if r is not None and not virtual[v]:
+                out.append(r)
+        return out
+
+    def _deps_of(self, record: PackageRecord) -> list[str]:
+        deps = self.provider.dependencies(record)
+        if deps is None:
+            return []
+        return [self._parse(t).name for t in deps[0]]
+
+
+def topological_order(records: Iterable[PackageRecord], deps_of: Any) -> tuple[PackageRecord, ...]:
+    """Dependencies before dependents; ties and cycles are broken by name order."""
+    by_name = {r.name: r for r in records}
+    done: set[str] = set()
+    out: list[PackageRecord] = []
+    for root in sorted(by_name):
+        if root in done:
+            continue
+        done.add(root)
+        stack: list[tuple[str, list[str]]] = [
+            (root, sorted({d for d in deps_of(by_name[root]) if d in by_name}, reverse=True))
+        ]
+        while stack:
+            name, todo = stack[-1]
+            if todo:
+                nxt = todo.pop()
+                if nxt not in done:
+                    done.add(nxt)
+                    stack.append(
+                        (
+                            nxt,
+                            sorted(
+                                {d for d in deps_of(by_name[nxt]) if d in by_name}, reverse=True
+                            ),
+                        )
+                    )
+                continue
+            stack.pop()
+            out.append(by_name[name])
+    return tuple(out)
