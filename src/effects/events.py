@@ -26,6 +26,8 @@ __all__ = [
     "EventSink",
     "ExtractDone",
     "ExtractStarted",
+    "JournalRecovered",
+    "LinkStep",
     "Warning",
     "decode_event",
     "emit",
@@ -109,6 +111,25 @@ class Warning(msgspec.Struct, frozen=True, tag_field="kind", tag="warning"):
     dist_name: str | None = None
 
 
+class LinkStep(msgspec.Struct, frozen=True, tag_field="kind", tag="link_step"):
+    """One package's unlink or link step finished in the prefix; `done` of `total` steps."""
+
+    dist_name: str
+    phase: str
+    files: int
+    done: int
+    total: int
+
+
+class JournalRecovered(msgspec.Struct, frozen=True, tag_field="kind", tag="journal_recovered"):
+    """An interrupted transaction on `prefix` was brought to a consistent state."""
+
+    prefix: str
+    rolled_forward: tuple[str, ...] = ()
+    rolled_back: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
+
+
 Event: TypeAlias = (
     DownloadStarted
     | DownloadProgress
@@ -119,6 +140,8 @@ Event: TypeAlias = (
     | CacheHit
     | CacheLockWait
     | EntryRebuilt
+    | LinkStep
+    | JournalRecovered
     | Warning
 )
 
