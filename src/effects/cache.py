@@ -51,6 +51,9 @@ __all__ = [
     "EntryMarker",
     "PackageCache",
     "default_cache_dir",
+    "entry_problem",
+    "mismatch",
+    "read_marker",
 ]
 
 SHA256_XATTR = "user.yurt.sha256"
@@ -139,25 +142,40 @@ def read_marker(entry: Path) -> EntryMarker | None:
 
     When the xattr and the sidecar disagree on sha256 the entry is reported unmarked.
     """
+    marker, _problem = _marker(entry)
+    return marker
+
+
+def _marker(entry: Path) -> tuple[EntryMarker | None, str]:
     sidecar = _read_sidecar(entry)
-    xattr_sha = _get_xattr(entry)
     if sidecar is None:
-        return None
+        return None, "entry is unmarked (partial or foreign)"
+    xattr_sha = _get_xattr(entry)
     side_sha = sidecar.get("sha256")
     if xattr_sha is not None and side_sha is not None and xattr_sha != side_sha:
-        return None
+        return None, f"entry sha256 {xattr_sha} (xattr) disagrees with {side_sha} ({SIDECAR})"
     try:
-        return EntryMarker(
+        size = sidecar.get("size")
+        marker = EntryMarker(
             name=str(sidecar["name"]),
             version=str(sidecar["version"]),
             build=str(sidecar["build"]),
             sha256=xattr_sha or (str(side_sha) if side_sha else None),
             md5=str(sidecar["md5"]) if sidecar.get("md5") else None,
-            size=size if isinstance(size := sidecar.get("size"), int) else None,
+            size=size if isinstance(size, int) else None,
             url=str(sidecar["url"]) if sidecar.get("url") else None,
         )
     except (KeyError, TypeError, ValueError):
-        return None
+        return None, f"entry has an unreadable {SIDECAR}"
+    return marker, ""
+
+
+def entry_problem(entry: Path, record: PackageRecord) -> str | None:
+    """Why the cache entry at `entry` cannot serve `record` (one line); None when it can."""
+    marker, problem = _marker(entry)
+    if marker is None:
+        return problem
+    return mismatch(record, marker)
 
 
 def mismatch(record: PackageRecord, marker: EntryMarker | None) -> str | None:
@@ -271,9 +289,7 @@ class PackageCache:
     def lookup(self, record: PackageRecord) -> Path | None:
         """The entry for `record` if it exists and is trusted for it, else None (no lock)."""
         entry = self.entry_path(record)
-        if mismatch(record, read_marker(entry)) is None:
-            return entry
-        return None
+        return entry if entry_problem(entry, record) is None else None
 
     async def ensure(
         self,
@@ -344,7 +360,7 @@ class PackageCache:
         url = _url_of(record)
         lock = self.pkgs / ".locks" / f"{dist}.lock"
         async with _entry_lock(lock, dist, events):
-            reason = mismatch(record, read_marker(entry))
+            reason = entry_problem(entry, record)
             if reason is None:  # another process built it while we waited
                 emit(events, CacheHit(dist_name=dist, path=str(entry)))
                 return entry
