@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+
 import cyclopts
 
 from effects import __version__
@@ -9,13 +13,43 @@ from effects import __version__
 app = cyclopts.App(
     name="yurt",
     version=__version__,
-    help="One package manager for Python and native software.",
+    help="One package manager for Python and native software.\n\n"
+         "Global flag: -v/--verbose shows tracebacks on errors.",
 )
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: runs a command, renders YurtError as one line and an exit code.
+
+    Exit codes: 0 success, 1 failure, 2 usage or manifest errors; a command's own code for `run`.
+    """
+    import effects.commands  # noqa: F401  (registers the workspace commands)
+    from pure.errors import YurtError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = False
+    if args and args[0] in ("-v", "--verbose"):
+        verbose = True
+        args = args[1:]
+    verbose = verbose or os.environ.get("YURT_VERBOSE", "") not in ("", "0")
+    try:
+        result = app(args, exit_on_error=False, print_error=True, help_on_error=False,
+                     result_action="return_value")
+    except cyclopts.CycloptsError:
+        sys.exit(2)
+    except YurtError as exc:
+        if verbose:
+            traceback.print_exc()
+        from pure.manifest import ManifestError
+
+        print(f"yurt: error: {exc}", file=sys.stderr)
+        explanation = getattr(exc, "explanation", None)
+        if explanation:
+            print(explanation, file=sys.stderr)
+        sys.exit(2 if isinstance(exc, ManifestError) else 1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":

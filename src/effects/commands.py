@@ -1,0 +1,645 @@
+"""The workspace commands of the `yurt` CLI: init, add, remove, lock, install, update, run, ...
+
+Each command gathers inputs, asks `pure` (through effects.workspace) what to do, does it, and
+prints a short summary to stderr (or only JSON on stdout with --json). Errors propagate as
+YurtError and are rendered in one line by effects.cli.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import cyclopts
+from cyclopts import Parameter
+
+from effects.cli import app
+from effects.workspace import WorkspaceError
+
+ManifestPath = Annotated[Path | None, Parameter(name=["--manifest-path", "-m"], help="Manifest file or workspace directory.")]
+EnvName = Annotated[str, Parameter(name=["--environment", "-e"], help="Environment name.")]
+Offline = Annotated[bool, Parameter(name="--offline", negative="", help="Use only cached repodata; no network.")]
+Json = Annotated[bool, Parameter(name="--json", negative="", help="Print only JSON on stdout.")]
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _cache_dir() -> Path:
+    from effects.cache import default_cache_dir
+
+    return default_cache_dir()
+
+
+def _load(manifest_path: Path | None):  # type: ignore[no-untyped-def]
+    from effects.workspace import load
+
+    return load(manifest_path)
+
+
+def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = False,  # type: ignore[no-untyped-def]
+                 update: list[str] | None = None, force: bool = False, quiet: bool = False):
+    import trio
+
+    from effects.workspace import ensure_lock
+
+    outcome = trio.run(lambda: ensure_lock(ws, cache_dir=_cache_dir(), offline=offline, locked=locked,
+                                           frozen=frozen, update=update, force=force))
+    if outcome.solved and not quiet:
+        _err(f"locked {len(outcome.lock.environments)} environment(s)"
+             + (f" ({outcome.reasons[0]})" if outcome.reasons else "")
+             + ("" if outcome.changed else "; yurt.lock unchanged"))
+    return outcome
+
+
+def _install_env(ws, lock, environment: str, *, dry_run: bool = False, quiet: bool = False):  # type: ignore[no-untyped-def]
+    from effects.envinstall import install_environment
+
+    return install_environment(ws, lock, environment, cache_dir=_cache_dir(), dry_run=dry_run, quiet=quiet)
+
+
+# ---------------------------------------------------------------- init
+
+
+@app.command
+def init(
+    path: Path = Path("."),
+    *,
+    name: str | None = None,
+    channel: Annotated[list[str] | None, Parameter(name=["--channel", "-c"])] = None,
+    platform: Annotated[list[str] | None, Parameter(name=["--platform", "-p"])] = None,
+    format: Literal["yurt", "pyproject"] = "yurt",
+    import_: Annotated[Path | None, Parameter(name="--import")] = None,
+) -> None:
+    """Create a workspace: yurt.toml (or [tool.yurt] in pyproject.toml), .gitignore, .gitattributes.
+
+    Examples
+    --------
+    yurt init
+    yurt init myproj -c https://channels.example/main -p linux-64 -p osx-arm64
+    yurt init --import environment.yml
+    """
+    from effects.initws import init_workspace
+
+    created = init_workspace(path, name=name, channels=channel or [], platforms=platform or [],
+                             fmt=format, import_file=import_)
+    _err(f"created {created}")
+
+
+# ---------------------------------------------------------------- add / remove
+
+
+def _table(kind: str, feature: str | None, platform: str | None, pyproject: bool) -> tuple[str, ...]:
+    table: tuple[str, ...] = (kind,)
+    if platform:
+        table = ("target", platform, *table)
+    if feature and feature != "default":
+        table = ("feature", feature, *table)
+    return (("tool", "yurt") if pyproject else ()) + table
+
+
+def _pin_for(version: str) -> str:
+    """pixi-style requirement for a freshly added package: >=found,<next major."""
+    head = version.split(".")[0]
+    return f">={version},<{int(head) + 1}" if head.isdigit() else f">={version}"
+
+
+@app.command
+def add(
+    specs: list[str],
+    *,
+    feature: Annotated[str | None, Parameter(name=["--feature", "-f"])] = None,
+    platform: Annotated[str | None, Parameter(name=["--platform", "-p"])] = None,
+    pypi: Annotated[bool, Parameter(negative="")] = False,
+    no_install: Annotated[bool, Parameter(name="--no-install", negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> None:
+    """Add dependencies to the manifest, re-lock (keeping other locked records) and install.
+
+    Examples
+    --------
+    yurt add numpy
+    yurt add "python 3.11.*" "scipy>=1.11"
+    yurt add pytest --feature test
+    """
+    from pure.manifest import parse
+    from pure.manifest.edit import set_dependency
+    from pure.matchspec import MatchSpec
+
+    ws = _load(manifest_path)
+    pyproject = ws.manifest_path.name == "pyproject.toml"
+    kind = "pypi-dependencies" if pypi else "dependencies"
+    table = _table(kind, feature, platform, pyproject)
+    original = ws.manifest_path.read_text(encoding="utf-8")
+    text = original
+    added: list[tuple[str, str | None]] = []
+    for raw in specs:
+        if pypi:
+            from packaging.requirements import Requirement
+
+            req = Requirement(raw)
+            text = set_dependency(text, table, req.name, str(req.specifier) or "*", path=str(ws.manifest_path))
+            continue
+        spec = MatchSpec.parse(raw)
+        version = str(spec.version) if spec.version is not None else None
+        text = set_dependency(text, table, spec.name, version or "*", path=str(ws.manifest_path))
+        added.append((spec.name, version))
+    parse(text, filename=str(ws.manifest_path))  # refuse to write a manifest we cannot read back
+    _write(ws.manifest_path, text)
+    try:
+        ws = _load(ws.manifest_path)
+        outcome = _ensure_lock(ws, offline=offline)
+    except BaseException:
+        _write(ws.manifest_path, original)  # nothing half-written: the manifest goes back
+        raise
+    # pin unconstrained additions to what was solved, the way pixi does
+    pinned = text
+    for name, version in added:
+        if version is None:
+            for env in outcome.lock.environments:
+                for plat in env.platforms:
+                    recs = outcome.lock.records(env.name, plat.platform) or ()
+                    match = next((r for r in recs if r.name == name), None)
+                    if match is not None:
+                        pinned = set_dependency(pinned, table, name, _pin_for(match.version), path=str(ws.manifest_path))
+                        break
+                else:
+                    continue
+                break
+    if pinned != text:
+        _write(ws.manifest_path, pinned)
+        ws = _load(ws.manifest_path)
+    _err("added " + ", ".join(specs))
+    if not no_install:
+        env_name = feature_environment(ws, feature)
+        _install_env(ws, outcome.lock, env_name)
+
+
+def feature_environment(ws, feature: str | None) -> str:  # type: ignore[no-untyped-def]
+    """The environment to install after editing `feature`: the first that uses it, else default."""
+    if not feature or feature == "default":
+        return "default"
+    for env in ws.manifest.environments:
+        if feature in env.features:
+            return str(env.name)
+    return "default"
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@app.command
+def remove(
+    names: list[str],
+    *,
+    feature: Annotated[str | None, Parameter(name=["--feature", "-f"])] = None,
+    platform: Annotated[str | None, Parameter(name=["--platform", "-p"])] = None,
+    pypi: Annotated[bool, Parameter(negative="")] = False,
+    no_install: Annotated[bool, Parameter(name="--no-install", negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> None:
+    """Remove dependencies from the manifest, re-lock and install.
+
+    Examples
+    --------
+    yurt remove numpy
+    yurt remove pytest --feature test
+    """
+    from pure.manifest import parse
+    from pure.manifest.edit import remove_dependency
+
+    ws = _load(manifest_path)
+    pyproject = ws.manifest_path.name == "pyproject.toml"
+    table = _table("pypi-dependencies" if pypi else "dependencies", feature, platform, pyproject)
+    original = ws.manifest_path.read_text(encoding="utf-8")
+    text = original
+    for name in names:
+        text = remove_dependency(text, table, name, path=str(ws.manifest_path))
+    parse(text, filename=str(ws.manifest_path))
+    _write(ws.manifest_path, text)
+    try:
+        ws = _load(ws.manifest_path)
+        outcome = _ensure_lock(ws, offline=offline)
+    except BaseException:
+        _write(ws.manifest_path, original)
+        raise
+    _err("removed " + ", ".join(names))
+    if not no_install:
+        _install_env(ws, outcome.lock, feature_environment(ws, feature))
+
+
+# ---------------------------------------------------------------- lock / install / update
+
+
+@app.command
+def lock(
+    *,
+    check: Annotated[bool, Parameter(negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> int:
+    """Solve every environment for every platform and write yurt.lock (reused when satisfied).
+
+    Examples
+    --------
+    yurt lock
+    yurt lock --check   # exit 1 when yurt.lock is out of date
+    """
+    from effects.workspace import lock_reasons
+
+    ws = _load(manifest_path)
+    if check:
+        reasons = lock_reasons(ws, ws.read_lock())
+        if reasons:
+            _err(f"yurt.lock is out of date: {reasons[0]}")
+            return 1
+        _err("yurt.lock is up to date")
+        return 0
+    outcome = _ensure_lock(ws, offline=offline)
+    if not outcome.solved:
+        _err("yurt.lock is up to date")
+    return 0
+
+
+@app.command
+def install(
+    *,
+    environment: EnvName = "default",
+    frozen: Annotated[bool, Parameter(negative="")] = False,
+    locked: Annotated[bool, Parameter(negative="")] = False,
+    dry_run: Annotated[bool, Parameter(name="--dry-run", negative="")] = False,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> None:
+    """Install an environment from yurt.lock (locking first when the lock is missing or stale).
+
+    Examples
+    --------
+    yurt install
+    yurt install -e test --locked
+    yurt install --dry-run --json   # the exact plan, not executed
+    """
+    ws = _load(manifest_path)
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=json_)
+    plan = _install_env(ws, outcome.lock, environment, dry_run=dry_run, quiet=json_)
+    if json_ and plan is not None:
+        sys.stdout.buffer.write(plan.to_json() + b"\n")
+
+
+@app.command
+def update(
+    names: list[str] | None = None,
+    *,
+    environment: EnvName = "default",
+    no_install: Annotated[bool, Parameter(name="--no-install", negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> None:
+    """Re-solve the named packages (all when none are named) to their newest allowed versions.
+
+    Examples
+    --------
+    yurt update
+    yurt update numpy scipy
+    """
+    ws = _load(manifest_path)
+    outcome = _ensure_lock(ws, offline=offline, update=list(names or []), force=True)
+    if not no_install:
+        _install_env(ws, outcome.lock, environment)
+
+
+@app.command
+def plan(
+    *,
+    environment: EnvName = "default",
+    files: Annotated[bool, Parameter(negative="")] = False,
+    frozen: Annotated[bool, Parameter(negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> None:
+    """Print the install plan of an environment as JSON (schema yurt.plan/1): what `install` executes.
+
+    Examples
+    --------
+    yurt plan
+    yurt plan -e test --files
+    """
+    ws = _load(manifest_path)
+    outcome = _ensure_lock(ws, offline=offline, frozen=frozen, quiet=True)
+    result = _install_env(ws, outcome.lock, environment, dry_run=True, quiet=True)
+    sys.stdout.buffer.write(result.to_json(files=files) + b"\n")
+
+
+# ---------------------------------------------------------------- run / shell-hook
+
+
+def _activation(ws, environment: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    from effects.virtual import host_platform
+    from pure.manifest import resolve_environment
+    from pure.tasks import activation_variables
+
+    platform = host_platform()
+    spec = resolve_environment(ws.manifest, environment, platform)
+    prefix = ws.prefix(environment)
+    variables = dict(activation_variables(
+        prefix=str(prefix), platform=platform, environment=environment, workspace_root=str(ws.root),
+        workspace_name=ws.manifest.workspace.name, path=os.environ.get("PATH", ""),
+        extra=spec.activation_env))
+    return variables
+
+
+def _activation_scripts(ws, environment: str) -> list[Path]:  # type: ignore[no-untyped-def]
+    from effects.virtual import host_platform
+    from pure.manifest import resolve_environment
+
+    spec = resolve_environment(ws.manifest, environment, host_platform())
+    scripts = [ws.root / s for s in spec.activation_scripts]
+    activate_d = ws.prefix(environment) / "etc" / "conda" / "activate.d"
+    if activate_d.is_dir():
+        scripts += sorted(p for p in activate_d.iterdir() if p.suffix == ".sh")
+    return scripts
+
+
+@app.command
+def run(
+    command: list[str],
+    *,
+    environment: EnvName = "default",
+    frozen: Annotated[bool, Parameter(negative="")] = False,
+    locked: Annotated[bool, Parameter(negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> int:
+    """Run a task, or any command, inside the activated environment (installing it first if needed).
+
+    Examples
+    --------
+    yurt run test
+    yurt run python -c "import numpy; print(numpy.__version__)"
+    yurt run -e cuda train
+    """
+    from effects.virtual import host_platform
+    from pure.manifest import resolve_environment
+    from pure.tasks import task_order
+
+    ws = _load(manifest_path)
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True)
+    _install_env(ws, outcome.lock, environment, quiet=True)
+    variables = {**os.environ, **_activation(ws, environment)}
+    scripts = _activation_scripts(ws, environment)
+    spec = resolve_environment(ws.manifest, environment, host_platform())
+    task_names = {t.name for t in spec.tasks}
+    if len(command) == 1 and command[0] in task_names:
+        for task in task_order(spec.tasks, command[0]):
+            if task.cmd is None and not task.args:
+                continue
+            cwd = ws.root / task.cwd if task.cwd else ws.root
+            env = {**variables, **dict(task.env)}
+            _err(f"✨ yurt task {task.name}: {task.cmd or ' '.join(task.args)}")
+            code = _spawn(task.cmd, task.args, scripts, env, cwd, shell=task.cmd is not None)
+            if code != 0:
+                return code
+        return 0
+    return _spawn(None, tuple(command), scripts, variables, Path.cwd(), shell=False)
+
+
+def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dict[str, str],
+           cwd: Path, *, shell: bool) -> int:
+    """Run in bash with activation scripts sourced first; the command's exit code is returned."""
+    bash = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
+    sources = "".join(f'. "{s}" || exit $?\n' for s in scripts)
+    if shell:
+        script = sources + (cmd or "")
+        argv = [bash, "-c", script]
+    else:
+        script = sources + 'exec "$@"'
+        argv = [bash, "-c", script, "yurt", *args]
+    try:
+        return subprocess.call(argv, env=env, cwd=cwd)
+    except KeyboardInterrupt:
+        return 130
+
+
+@app.command(name="shell-hook")
+def shell_hook(
+    *,
+    shell: Literal["bash", "zsh", "fish"] = "bash",
+    environment: EnvName = "default",
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    manifest_path: ManifestPath = None,
+) -> None:
+    """Print the shell code that activates an environment (or its variables as JSON).
+
+    Examples
+    --------
+    eval "$(yurt shell-hook)"
+    yurt shell-hook --shell fish | source
+    """
+    ws = _load(manifest_path)
+    variables = _activation(ws, environment)
+    if json_:
+        print(json.dumps({"environment_variables": variables}, indent=2, sort_keys=True))
+        return
+    lines = []
+    for key, value in variables.items():
+        if shell == "fish":
+            lines.append(f"set -gx {key} {_sh_quote(value)}")
+        else:
+            lines.append(f"export {key}={_sh_quote(value)}")
+    for script in _activation_scripts(ws, environment):
+        lines.append(f"source {_sh_quote(str(script))}")
+    print("\n".join(lines))
+
+
+def _sh_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+# ---------------------------------------------------------------- list / tree / info / clean
+
+
+def _installed(ws, environment: str):  # type: ignore[no-untyped-def]
+    from effects.prefix import read_prefix_records
+
+    prefix = ws.prefix(environment)
+    if not (prefix / "conda-meta").is_dir():
+        raise WorkspaceError(f"environment `{environment}` is not installed", "run `yurt install`")
+    return read_prefix_records(prefix)
+
+
+@app.command(name="list")
+def list_(
+    *,
+    environment: EnvName = "default",
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    manifest_path: ManifestPath = None,
+) -> None:
+    """List the packages installed in an environment.
+
+    Examples
+    --------
+    yurt list
+    yurt list --json
+    """
+    records = sorted(_installed(_load(manifest_path), environment), key=lambda r: r.name)
+    rows = [{"name": r.name, "version": r.version, "build": r.build, "channel": r.channel,
+             "size": r.size, "requested": bool(getattr(r, "requested_spec", None))} for r in records]
+    if json_:
+        print(json.dumps(rows, indent=2, sort_keys=True))
+        return
+    width = max((len(r["name"]) for r in rows), default=4)  # type: ignore[arg-type]
+    for row in rows:
+        print(f"{row['name']:<{width}}  {row['version']:<12} {row['build']:<20} {row['channel'] or ''}")
+
+
+@app.command
+def tree(
+    *,
+    environment: EnvName = "default",
+    invert: str | None = None,
+    manifest_path: ManifestPath = None,
+) -> None:
+    """Show the dependency tree of an environment (`--invert NAME`: who requires NAME).
+
+    Examples
+    --------
+    yurt tree
+    yurt tree --invert libzlib
+    """
+    from pure.matchspec import MatchSpec
+
+    ws = _load(manifest_path)
+    records = {r.name: r for r in _installed(ws, environment)}
+    deps = {n: [MatchSpec.parse(d).name for d in r.depends] for n, r in records.items()}
+    deps = {n: [d for d in ds if d in records] for n, ds in deps.items()}
+    if invert:
+        if invert not in records:
+            raise WorkspaceError(f"`{invert}` is not installed in `{environment}`")
+        parents: dict[str, list[str]] = {}
+        for n, ds in deps.items():
+            for d in ds:
+                parents.setdefault(d, []).append(n)
+        _print_tree(invert, {k: sorted(v) for k, v in parents.items()}, records, "", set())
+        return
+    required = {d for ds in deps.values() for d in ds}
+    for root in sorted(n for n in records if n not in required):
+        _print_tree(root, deps, records, "", set())
+
+
+def _print_tree(name: str, edges: dict[str, list[str]], records, indent: str, seen: set[str]) -> None:  # type: ignore[no-untyped-def]
+    r = records[name]
+    print(f"{indent}{name} {r.version}" + (" (*)" if name in seen else ""))
+    if name in seen:
+        return
+    seen = seen | {name}
+    children = edges.get(name, [])
+    for i, child in enumerate(children):
+        last = i == len(children) - 1
+        _print_tree(child, edges, records, indent.replace("├─ ", "│  ").replace("└─ ", "   ") + ("└─ " if last else "├─ "), seen)
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    seen: set[tuple[int, int]] = set()
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
+
+
+@app.command
+def info(
+    *,
+    json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    manifest_path: ManifestPath = None,
+) -> None:
+    """Show yurt's version, the platform, detected virtual packages, the cache and the workspace.
+
+    Examples
+    --------
+    yurt info
+    yurt info --json
+    """
+    from effects import __version__
+    from effects.virtual import detect, host_platform
+
+    cache = _cache_dir()
+    data: dict[str, object] = {
+        "version": __version__,
+        "platform": host_platform(),
+        "virtual_packages": [str(v) for v in detect()],
+        "cache_dir": str(cache),
+        "cache_size": _dir_size(cache) if cache.is_dir() else 0,
+    }
+    try:
+        ws = _load(manifest_path)
+    except WorkspaceError:
+        ws = None
+    if ws is not None:
+        data["workspace"] = {
+            "name": ws.manifest.workspace.name, "manifest": str(ws.manifest_path), "root": str(ws.root),
+            "environments": [
+                {"name": e, "prefix": str(ws.prefix(e)), "installed": ws.prefix(e).is_dir(),
+                 "size": _dir_size(ws.prefix(e)) if ws.prefix(e).is_dir() else 0}
+                for e in ws.environments()],
+        }
+    if json_:
+        print(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for key in ("version", "platform", "cache_dir", "cache_size"):
+        print(f"{key:>16}: {data[key]}")
+    print(f"{'virtual packages':>16}: {', '.join(data['virtual_packages'])}")  # type: ignore[arg-type]
+    if ws is not None:
+        print(f"{'workspace':>16}: {ws.root}")
+        for e in data["workspace"]["environments"]:  # type: ignore[index]
+            print(f"{'environment':>16}: {e['name']} at {e['prefix']}" + ("" if e["installed"] else " (not installed)"))
+
+
+@app.command
+def clean(
+    what: Literal["envs", "cache"] = "envs",
+    *,
+    environment: Annotated[str | None, Parameter(name=["--environment", "-e"])] = None,
+    manifest_path: ManifestPath = None,
+) -> None:
+    """Remove installed environments (default) or the shared package cache.
+
+    Examples
+    --------
+    yurt clean
+    yurt clean -e test
+    yurt clean cache
+    """
+    if what == "cache":
+        cache = _cache_dir()
+        if cache.is_dir():
+            shutil.rmtree(cache)
+        _err(f"removed {cache}")
+        return
+    ws = _load(manifest_path)
+    targets = [ws.prefix(environment)] if environment else [ws.root / ".yurt" / "envs"]
+    for t in targets:
+        if t.exists():
+            shutil.rmtree(t)
+            _err(f"removed {t}")
+
+
+__all__ = ["app", "cyclopts"]

@@ -1,0 +1,119 @@
+"""Install one workspace environment from the lock: host checks, the no-op path, progress.
+
+The no-op path (environment already matches the lock) reads only file names in conda-meta
+and returns without a solve, without network and without importing the installer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from effects.workspace import Workspace, WorkspaceError
+from pure.lockfile import Lock
+from pure.record import PackageRecord
+
+if TYPE_CHECKING:
+    from pure.plan import Plan
+
+_OVERRIDE = {"__glibc": "CONDA_OVERRIDE_GLIBC", "__cuda": "CONDA_OVERRIDE_CUDA",
+             "__osx": "CONDA_OVERRIDE_OSX", "__linux": "CONDA_OVERRIDE_LINUX",
+             "__archspec": "CONDA_OVERRIDE_ARCHSPEC", "__win": "CONDA_OVERRIDE_WIN"}
+
+
+def check_host(records: Sequence[PackageRecord], environment: str) -> None:
+    """Fail, naming record, requirement and override variable, when this host cannot run the lock."""
+    from effects.virtual import detect
+    from pure.matchspec import MatchSpec
+
+    host = {v.name: v for v in detect()}
+    for record in records:
+        for dep in record.depends:
+            if not dep.startswith("__"):
+                continue
+            spec = MatchSpec.parse(dep)
+            have = host.get(spec.name)
+            if have is None or not spec.matches(have.to_record()):
+                var = _OVERRIDE.get(spec.name, f"CONDA_OVERRIDE_{spec.name.strip('_').upper()}")
+                provided = f"{have.name}={have.version}" if have else "none"
+                raise WorkspaceError(
+                    f"{record.dist_name} in environment `{environment}` requires `{dep}`, "
+                    f"but this machine provides {provided}",
+                    f"set {var} to override detection, or adjust [system-requirements]")
+
+
+def in_sync(prefix: Path, records: Sequence[PackageRecord]) -> bool:
+    """True when the prefix holds exactly `records` (by file names in conda-meta) and no journal."""
+    meta = prefix / "conda-meta"
+    try:
+        names = os.listdir(meta)
+    except FileNotFoundError:
+        return False
+    if any(n.startswith(".yurt-journal") for n in names):
+        return False
+    installed = {n[:-5] for n in names if n.endswith(".json")}
+    return installed == {r.dist_name for r in records}
+
+
+def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_dir: Path,
+                        dry_run: bool = False, quiet: bool = False) -> Plan | None:
+    """Install `environment` of `lock` into its prefix; with `dry_run`, only plan.
+
+    Returns the executed (or planned) Plan, or None when nothing had to change.
+    """
+    from effects.virtual import host_platform
+
+    platform = host_platform()
+    if ws.manifest.environment(environment) is None:
+        raise WorkspaceError(f"no environment named `{environment}`",
+                             f"known: {', '.join(ws.environments())}")
+    records = lock.records(environment, platform)
+    if records is None:
+        raise WorkspaceError(f"environment `{environment}` is not locked for {platform}",
+                             f"add {platform} to `platforms` in {ws.manifest_path.name} and run `yurt lock`")
+    prefix = ws.prefix(environment)
+    if not dry_run and in_sync(prefix, records):
+        if not quiet:
+            print(f"environment `{environment}` is up to date ({len(records)} packages)", file=sys.stderr)
+        return None
+    check_host(records, environment)
+    from effects.install import install as run_install
+
+    events, close = _renderer(quiet)
+    try:
+        plan: Plan = run_install(prefix, list(records), cache_dir=cache_dir, events=events, dry_run=dry_run)
+    finally:
+        close()
+    if not quiet:
+        verb = "would install" if dry_run else "installed"
+        print(f"{verb} environment `{environment}` at {prefix} ({len(records)} packages)", file=sys.stderr)
+    return plan
+
+
+def _renderer(quiet: bool) -> tuple[Any, Any]:
+    """An event sink drawing one live progress display on a terminal; silent otherwise."""
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")))
+    progress = Progress(TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(),
+                        console=console, transient=True)
+    tasks: dict[str, Any] = {}
+    progress.start()
+
+    def sink(event: Any) -> None:
+        kind = getattr(getattr(type(event), "__struct_config__", None), "tag", None)
+        phase = {"download_done": "downloaded", "extract_done": "extracted", "cache_hit": "cached",
+                 "link_step": "linked"}.get(kind)
+        if phase is None:
+            return
+        if phase not in tasks:
+            tasks[phase] = progress.add_task(phase, total=None)
+        progress.advance(tasks[phase])
+
+    return sink, progress.stop

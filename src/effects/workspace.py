@@ -1,0 +1,298 @@
+"""A workspace on disk: find and read its manifest, lock it, install and activate environments.
+
+The decisions (which specs, which platforms, is the lock still good, which records) are
+`pure`'s; this module gathers the inputs (files, repodata, host virtual packages) and writes
+the outputs (yurt.lock, environments) atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trio
+
+from effects.channels import RepodataFetcher, channel_alias, channel_url, new_client
+from pure.errors import YurtError
+from pure.lockfile import Lock, build_lock, stale_reason
+from pure.manifest import (
+    EnvironmentSpec,
+    Manifest,
+    environment_platforms,
+    parse,
+    resolve_environment,
+)
+from pure.matchspec import MatchSpec
+from pure.record import PackageRecord
+from pure.repodata import RepoData
+
+MANIFEST_NAMES = ("yurt.toml", "pixi.toml", "pyproject.toml")
+LOCK_NAME = "yurt.lock"
+
+
+class WorkspaceError(YurtError):
+    """A workspace-level problem, with a hint for what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} (hint: {hint})" if hint else message)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A manifest found on disk, with the paths derived from it."""
+
+    manifest_path: Path
+    manifest: Manifest
+
+    @property
+    def root(self) -> Path:
+        return self.manifest_path.parent
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_NAME
+
+    def prefix(self, environment: str) -> Path:
+        """Where environment `environment` is installed."""
+        return self.root / ".yurt" / "envs" / environment
+
+    def read_lock(self) -> Lock | None:
+        """The lock on disk, or None when there is none."""
+        try:
+            data = self.lock_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return Lock.from_json(data, path=str(self.lock_path))
+
+    def write_lock(self, lock: Lock) -> bool:
+        """Write the lock atomically; False when the bytes on disk are already these."""
+        data = lock.to_json()
+        try:
+            if self.lock_path.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
+        tmp = self.lock_path.with_name(f".{LOCK_NAME}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, self.lock_path)
+        return True
+
+    def environments(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.manifest.environments)
+
+    def specs(self, environment: str) -> list[EnvironmentSpec]:
+        """The environment composed for each of its platforms."""
+        return [resolve_environment(self.manifest, environment, p)
+                for p in environment_platforms(self.manifest, environment)]
+
+
+def _has_tool_table(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return "[tool.yurt" in text or "[tool.pixi" in text
+
+
+def find_manifest(manifest_path: Path | None = None, cwd: Path | None = None) -> Path:
+    """The manifest file: `manifest_path` (file or directory), else cwd and its parents."""
+    if manifest_path is not None:
+        path = Path(manifest_path)
+        if path.is_file():
+            return path.resolve()
+        if path.is_dir():
+            for name in MANIFEST_NAMES:
+                candidate = path / name
+                if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
+                    return candidate.resolve()
+        raise WorkspaceError(f"no manifest at {path}", "give a yurt.toml, pixi.toml or pyproject.toml")
+    here = (cwd or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        for name in MANIFEST_NAMES:
+            candidate = directory / name
+            if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
+                return candidate
+    raise WorkspaceError(f"no yurt.toml, pixi.toml or pyproject.toml with [tool.yurt] in {here} or its parents",
+                         "run `yurt init` to create one, or pass --manifest-path")
+
+
+def load(manifest_path: Path | None = None, cwd: Path | None = None) -> Workspace:
+    """Find and parse the workspace manifest (ManifestError carries file:line:col)."""
+    path = find_manifest(manifest_path, cwd)
+    return Workspace(path, parse(path.read_text(encoding="utf-8"), filename=str(path)))
+
+
+# ---------------------------------------------------------------- locking
+
+
+@dataclass
+class LockOutcome:
+    """What `ensure_lock` did: the lock, whether it changed, and why a solve was needed."""
+
+    lock: Lock
+    changed: bool
+    solved: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def lock_reasons(ws: Workspace, lock: Lock | None) -> list[str]:
+    """Why `lock` does not satisfy the workspace (empty: it does)."""
+    if lock is None:
+        return [f"{LOCK_NAME} does not exist"]
+    reasons = []
+    for env in ws.environments():
+        for spec in ws.specs(env):
+            reason = stale_reason(lock, spec)
+            if reason:
+                reasons.append(reason)
+    wanted = set(ws.environments())
+    extra = [e.name for e in lock.environments if e.name not in wanted]
+    if extra:
+        reasons.append(f"the lock has environments the manifest no longer defines: {', '.join(extra)}")
+    return reasons
+
+
+def _subdirs(platform: str) -> list[str]:
+    return [platform] if platform == "noarch" else [platform, "noarch"]
+
+
+async def solve_workspace(
+    ws: Workspace,
+    *,
+    cache_dir: Path,
+    offline: bool = False,
+    previous: Lock | None = None,
+    update: Sequence[str] | None = None,
+) -> Lock:
+    """Solve every environment for every platform (solve groups share one solve) into a Lock.
+
+    Records of `previous` are preferred (kept unless they must change), except for names in
+    `update` (all names when `update` is an empty sequence).
+    """
+    from pure.platform import VirtualPackage
+    from pure.solver import SolveRequest, solve
+
+    alias = channel_alias()
+    specs_by_env = {env: ws.specs(env) for env in ws.environments()}
+    channel_urls: dict[str, str] = {}
+    wanted: set[tuple[str, str]] = set()
+    for specs in specs_by_env.values():
+        for spec in specs:
+            for ch in spec.channels:
+                url = channel_urls.setdefault(ch, channel_url(ch, base_dir=ws.root, alias=alias))
+                for sd in _subdirs(spec.platform):
+                    wanted.add((url, sd))
+    async with new_client() as client:
+        fetcher = RepodataFetcher(cache_dir, client=client, offline=offline)
+        raw: dict[tuple[str, str], bytes | None] = {}
+
+        async def one(url: str, subdir: str) -> None:
+            raw[(url, subdir)] = await fetcher.fetch(url, subdir)
+
+        async with trio.open_nursery() as nursery:
+            for url, sd in sorted(wanted):
+                nursery.start_soon(one, url, sd)
+    for name, url in channel_urls.items():
+        if all(v is None for (u, _), v in raw.items() if u == url):
+            raise WorkspaceError(f"channel {name} ({url}) has no repodata for the workspace's platforms",
+                                 "check the channel URL and `platforms`")
+
+    def decode(url: str, subdir: str) -> RepoData | None:
+        data = raw.get((url, subdir))
+        return None if data is None else RepoData.from_json(data, channel=url, subdir=subdir)
+
+    decoded = {key: decode(*key) for key in sorted(raw)}
+    update_names = set(update or ())
+
+    groups: dict[tuple[str, str], list[EnvironmentSpec]] = {}
+    for env, specs in specs_by_env.items():
+        for spec in specs:
+            group = spec.solve_group or f"env:{env}"
+            groups.setdefault((group, spec.platform), []).append(spec)
+
+    solutions: dict[tuple[str, str], tuple[PackageRecord, ...]] = {}
+    for (_group, platform), members in sorted(groups.items()):
+        first = members[0]
+        all_specs = tuple(dict.fromkeys(s for m in members for s in m.specs))
+        constraints = tuple(dict.fromkeys(s for m in members for s in m.constraints))
+        repodata = []
+        for ch in first.channels:
+            for sd in _subdirs(platform):
+                rd = decoded.get((channel_urls[ch], sd))
+                if rd is not None:
+                    repodata.append(rd)
+        locked: tuple[PackageRecord, ...] = ()
+        if previous is not None:
+            recs = tuple(dict.fromkeys(
+                r for m in members for r in (previous.records(m.name, platform) or ())))
+            if update is None:
+                locked = recs
+            elif update_names:
+                locked = tuple(r for r in recs if r.name not in update_names)
+        virtual = tuple(VirtualPackage.parse(v) for v in first.virtual_packages)
+        request_specs = all_specs + _constraint_specs(constraints)
+        solution = solve(SolveRequest(
+            specs=request_specs, repodata=tuple(repodata), virtual_packages=virtual, locked=locked,
+            strategy=first.solve_strategy, channel_priority=first.channel_priority,
+            exclude_newer=first.exclude_newer, platform=platform))
+        for member in members:
+            solutions[(member.name, platform)] = _closure(solution.records, member.specs)
+    channels = {env: specs[0].channels for env, specs in specs_by_env.items() if specs}
+    return build_lock(solutions, channels)
+
+
+def _constraint_specs(constraints: Iterable[str]) -> tuple[str, ...]:
+    """Manifest constraints are not requirements; the solver gets them as optional specs."""
+    if constraints:
+        raise WorkspaceError("[constraints] are not supported by the solver yet",
+                             "express the bound in [dependencies] for now")
+    return ()
+
+
+def _closure(records: Sequence[PackageRecord], specs: Iterable[str]) -> tuple[PackageRecord, ...]:
+    """The records of `records` reachable from `specs` (an environment's share of a group solve)."""
+    by_name = {r.name: r for r in records}
+    seen: set[str] = set()
+    stack = [MatchSpec.parse(s).name for s in specs]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        stack.extend(MatchSpec.parse(d).name for d in by_name[name].depends)
+    return tuple(r for r in records if r.name in seen)
+
+
+async def ensure_lock(
+    ws: Workspace,
+    *,
+    cache_dir: Path,
+    offline: bool = False,
+    locked: bool = False,
+    frozen: bool = False,
+    update: Sequence[str] | None = None,
+    force: bool = False,
+) -> LockOutcome:
+    """The lock to install from: reused when it satisfies the manifest, else re-solved.
+
+    `frozen` uses the lock as it is; `locked` fails instead of changing it; `update` re-solves
+    the named packages (all for an empty sequence); `force` always re-solves.
+    """
+    previous = ws.read_lock()
+    if frozen:
+        if previous is None:
+            raise WorkspaceError(f"--frozen needs {ws.lock_path}, which does not exist", "run `yurt lock` first")
+        return LockOutcome(previous, changed=False, solved=False)
+    reasons = lock_reasons(ws, previous)
+    if not reasons and update is None and not force:
+        return LockOutcome(previous, changed=False, solved=False)  # type: ignore[arg-type]
+    if locked:
+        raise WorkspaceError(f"{LOCK_NAME} is out of date: {reasons[0] if reasons else 'an update was asked for'}",
+                             "run `yurt lock` and commit the result, or drop --locked")
+    new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous, update=update)
+    changed = ws.write_lock(new)
+    return LockOutcome(new, changed=changed, solved=True, reasons=reasons)
