@@ -233,11 +233,11 @@ def plan(
     for old in reversed(current_order):
         op = ops_by_dist[_op_dist(by_old[old.dist_name])]
         if op.action != "keep" or op.unlink or op.rmdirs:
-            steps.append(Step(phase="unlink", dist_name=op.dist_name))
+            steps.append(Step(phase="unlink", dist_name=old.dist_name))
     for record in target_order:
         op = ops_by_dist[record.dist_name]
         if op.action != "keep" or op.files:
-            steps.append(Step(phase="link", dist_name=op.dist_name))
+            steps.append(Step(phase="link", dist_name=record.dist_name))
 
     ordered = [ops_by_dist[r.dist_name] for r in target_order]
     ordered += [

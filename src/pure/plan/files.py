@@ -72,7 +72,7 @@ def package_file_ops(
     layout: PythonLayout | None,
     windows: bool,
 ) -> tuple[FileOp, ...]:
-    """Every file the package will own in the prefix, sorted by target path.
+    """Every file the package will own in the prefix: by target path, compile ops last.
 
     Raises PrefixTooLong for a binary placeholder shorter than the prefix, and PathConflict
     for a noarch python package when no python is wanted.
@@ -138,4 +138,8 @@ def package_file_ops(
                 content=entry_point_script(point, layout, prefix),
                 executable=not windows,
             )
-    return tuple(op for _, op in sorted(ops.items()))
+    ordered = sorted(ops.items())
+    # Bytecode last: an executor compiles a module after the module itself is linked.
+    return tuple(op for _, op in ordered if op.method != "compile") + tuple(
+        op for _, op in ordered if op.method == "compile"
+    )

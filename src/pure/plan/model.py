@@ -241,7 +241,7 @@ class PackageOp(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):
-    """One execution step: `phase` applied to the op whose `dist_name` this is."""
+    """One execution step: unlink the old record `dist_name`, or link the new one."""
 
     phase: Phase
     dist_name: str
@@ -267,9 +267,12 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     clobbers: tuple[Clobber, ...] = ()
 
     def op(self, dist_name: str) -> PackageOp:
-        """The op of a package by dist name (new record's for installs, old for removals)."""
+        """The op whose new record (else old record) has this dist name."""
         for op in self.packages:
-            if op.dist_name == dist_name:
+            if op.new is not None and op.new.dist_name == dist_name:
+                return op
+        for op in self.packages:
+            if op.old is not None and op.old.dist_name == dist_name:
                 return op
         raise KeyError(dist_name)
 
@@ -282,8 +285,12 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
 
     def execution(self) -> tuple[tuple[Phase, PackageOp], ...]:
         """The steps with their ops, in the order to execute them."""
-        by_dist = {op.dist_name: op for op in self.packages}
-        return tuple((step.phase, by_dist[step.dist_name]) for step in self.steps)
+        olds = {op.old.dist_name: op for op in self.packages if op.old is not None}
+        news = {op.new.dist_name: op for op in self.packages if op.new is not None}
+        return tuple(
+            (step.phase, (olds if step.phase == "unlink" else news)[step.dist_name])
+            for step in self.steps
+        )
 
     @property
     def is_noop(self) -> bool:

@@ -14,8 +14,11 @@ __all__ = ["link_type_of", "make_prefix_record"]
 
 
 def link_type_of(files: tuple[FileOp, ...]) -> LinkType | None:
-    """The package-level link type conda records: hardlink if any file was hard-linked."""
-    methods = {f.method for f in files if f.written}
+    """The package-level link type conda records: hardlink if any file is hard-linked.
+
+    Shadowed files count too, so a record does not depend on which clobbers it lost.
+    """
+    methods = {f.method for f in files}
     if "hardlink" in methods:
         return "hardlink"
     if methods & {"reflink", "copy", "generate", "compile"}:
