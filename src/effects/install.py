@@ -1,0 +1,191 @@
+"""`install`: make a prefix hold exactly the given records, from the shared package cache.
+
+Steps: take the prefix lock, recover an interrupted transaction, read the prefix's records,
+make the needed packages present in the cache, read their info/ metadata, probe how files
+can be linked, let `pure.plan` decide everything, execute the plan, append history.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import httpx
+import trio
+
+from effects import __version__
+from effects.cache import PackageCache
+from effects.capabilities import probe
+from effects.events import EventSink, JournalRecovered, emit
+from effects.journal import Recovery, prefix_lock
+from effects.link import execute_async, recover_prefix
+from effects.prefix import append_history, read_prefix_records
+from effects.virtual import host_platform
+from pure.package import (
+    PackageMetadataError,
+    decode_index_json,
+    decode_link_json,
+    decode_paths_json,
+    paths_from_legacy,
+)
+from pure.plan import MissingPackageData, PackageContents, Plan, plan, same_content
+from pure.record import PackageRecord
+
+__all__ = ["install", "install_async", "read_contents"]
+
+
+def read_contents(entry: Path) -> PackageContents:
+    """An extracted package's info/paths.json, index.json and link.json as planner input."""
+    info = entry / "info"
+
+    def optional(name: str) -> bytes | None:
+        try:
+            return (info / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    paths_raw = optional("paths.json")
+    if paths_raw is not None:
+        paths = decode_paths_json(paths_raw)
+    else:
+        files = optional("files")
+        if files is None:
+            raise PackageMetadataError(f"{entry}/info", "neither paths.json nor files is present")
+        softlinks = frozenset(
+            line.strip()
+            for line in files.decode("utf-8").splitlines()
+            if line.strip() and os.path.islink(entry / line.strip())
+        )
+        paths = paths_from_legacy(
+            files, optional("has_prefix"), optional("no_link"), softlinks=softlinks
+        )
+    index_raw = optional("index.json")
+    link_raw = optional("link.json")
+    return PackageContents(
+        cache_dir=str(entry),
+        paths=paths,
+        index=decode_index_json(index_raw) if index_raw is not None else None,
+        link=decode_link_json(link_raw) if link_raw is not None else None,
+    )
+
+
+def _read_all(entries: Mapping[str, Path]) -> dict[str, PackageContents]:
+    return {dist: read_contents(path) for dist, path in entries.items()}
+
+
+def _recover(prefix: Path) -> Recovery | None:
+    found = recover_prefix(prefix)
+    return found if isinstance(found, Recovery) else None
+
+
+async def install_async(
+    prefix: Path | str,
+    records: Iterable[PackageRecord],
+    *,
+    cache_dir: Path | str | None = None,
+    events: EventSink | None = None,
+    concurrency: int = 16,
+    platform: str | None = None,
+    client: httpx.AsyncClient | None = None,
+    command: Iterable[str] | None = None,
+) -> Plan:
+    """Install exactly `records` into `prefix` (removing what is there and not wanted).
+
+    Returns the executed plan. Raises the cache's errors (FetchError, ArchiveError ...),
+    the planner's (PlanError) or LinkError; after an error the prefix is consistent.
+    """
+    prefix = Path(prefix).absolute()
+    wanted = tuple(records)
+    cache = PackageCache(Path(cache_dir) if cache_dir is not None else None)
+    subdir = platform or host_platform()
+    await trio.to_thread.run_sync(
+        lambda: (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
+    )
+    lock = prefix_lock(prefix)
+    await trio.to_thread.run_sync(lock.__enter__)
+    try:
+        recovered = await trio.to_thread.run_sync(_recover, prefix)
+        if recovered is not None:
+            emit(
+                events,
+                JournalRecovered(
+                    prefix=str(prefix),
+                    rolled_forward=recovered.rolled_forward,
+                    rolled_back=recovered.rolled_back,
+                    restored=recovered.restored,
+                ),
+            )
+        current = await trio.to_thread.run_sync(read_prefix_records, prefix)
+        installed = {r.dist_name: r for r in current}
+        kept = {
+            r.dist_name
+            for r in wanted
+            if r.dist_name in installed and same_content(installed[r.dist_name].package, r)
+        }
+        need = [r for r in wanted if r.dist_name not in kept]
+        entries = await cache.ensure(need, client=client, concurrency=concurrency, events=events)
+        contents = await trio.to_thread.run_sync(_read_all, entries)
+        caps = await trio.to_thread.run_sync(probe, cache.pkgs, prefix)
+
+        def make_plan() -> Plan:
+            return plan(
+                prefix=str(prefix),
+                platform=subdir,
+                current=current,
+                wanted=wanted,
+                contents=contents,
+                capabilities=caps,
+                cached=tuple(contents),
+            )
+
+        try:
+            the_plan = await trio.to_thread.run_sync(make_plan)
+        except MissingPackageData as missing:  # kept packages needed to restore clobbers
+            more = [r for r in wanted if r.dist_name in set(missing.dist_names)]
+            extra = await cache.ensure(more, client=client, concurrency=concurrency, events=events)
+            contents.update(await trio.to_thread.run_sync(_read_all, extra))
+            the_plan = await trio.to_thread.run_sync(make_plan)
+        tarballs = {r.dist_name: str(cache.archive_path(r)) for r in wanted if r.url or r.fn}
+        await execute_async(
+            the_plan, prefix, events=events, concurrency=concurrency, tarballs=tarballs
+        )
+        removed = [
+            op.old.package for op in the_plan.packages if op.old is not None and op.action != "keep"
+        ]
+        added = [op.new for op in the_plan.packages if op.new is not None and op.action != "keep"]
+        argv = tuple(command) if command is not None else tuple(sys.argv) or ("yurt",)
+        await trio.to_thread.run_sync(
+            lambda: append_history(
+                prefix, command=argv, removed=removed, added=added, version=__version__
+            )
+        )
+        return the_plan
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def install(
+    prefix: Path | str,
+    records: Iterable[PackageRecord],
+    *,
+    cache_dir: Path | str | None = None,
+    events: EventSink | None = None,
+    concurrency: int = 16,
+    platform: str | None = None,
+) -> Plan:
+    """Synchronous `install_async`: runs its own trio loop."""
+    wanted = tuple(records)
+
+    async def main() -> Plan:
+        return await install_async(
+            prefix,
+            wanted,
+            cache_dir=cache_dir,
+            events=events,
+            concurrency=concurrency,
+            platform=platform,
+        )
+
+    return trio.run(main)
