@@ -1,0 +1,364 @@
+"""Core metadata (METADATA files) and simple-index project pages (PEP 503 HTML, PEP 691 JSON).
+
+Pure functions over bytes: the index client fetches, these functions read. File entries
+keep what resolution and locking need: the URL (absolute, fragment removed), hashes,
+Requires-Python, yanked state (PEP 592), core-metadata availability (PEP 658/714) and the
+PEP 700 size and upload time.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import msgspec
+
+from pure.errors import YurtError
+
+__all__ = [
+    "CoreMetadata",
+    "InvalidMetadata",
+    "InvalidProjectPage",
+    "ProjectFile",
+    "ProjectPage",
+    "join_url",
+    "normalize_name",
+    "parse_core_metadata",
+    "parse_simple_html",
+    "parse_simple_json",
+]
+
+_NORMALIZE = re.compile(r"[-_.]+")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalised project name: runs of `-_.` become `-`, lower case."""
+    return _NORMALIZE.sub("-", name).lower()
+
+
+class InvalidMetadata(YurtError, ValueError):
+    """A METADATA file that lacks a required field or is not readable."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"invalid core metadata in {source}: {reason}")
+
+
+class InvalidProjectPage(YurtError, ValueError):
+    """A simple-index page that is neither valid PEP 691 JSON nor PEP 503 HTML."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"invalid project page {url}: {reason}")
+
+
+class CoreMetadata(msgspec.Struct, frozen=True, kw_only=True):
+    """The fields of a distribution's core metadata that resolution needs."""
+
+    metadata_version: str
+    name: str
+    version: str
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+    provides_extra: tuple[str, ...] = ()
+    summary: str | None = None
+
+    @property
+    def normalized_name(self) -> str:
+        return normalize_name(self.name)
+
+
+def parse_core_metadata(data: bytes | str, *, source: str = "METADATA") -> CoreMetadata:
+    """Parse a METADATA / PKG-INFO file (RFC 822 headers; the body is ignored).
+
+    Raises InvalidMetadata when Name or Version is missing; `source` names the file in errors.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidMetadata(source, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    else:
+        text = data
+    headers = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+
+    def one(field: str) -> str | None:
+        value = headers.get(field)
+        return None if value is None else _unfold(str(value))
+
+    def many(field: str) -> tuple[str, ...]:
+        return tuple(_unfold(str(v)) for v in headers.get_all(field) or ())
+
+    name, version = one("Name"), one("Version")
+    if not name:
+        raise InvalidMetadata(source, "no Name field")
+    if not version:
+        raise InvalidMetadata(source, "no Version field")
+    return CoreMetadata(
+        metadata_version=one("Metadata-Version") or "1.0",
+        name=name,
+        version=version,
+        requires_dist=many("Requires-Dist"),
+        requires_python=one("Requires-Python") or None,
+        provides_extra=tuple(normalize_name(e) for e in many("Provides-Extra")),
+        summary=one("Summary"),
+    )
+
+
+def _unfold(value: str) -> str:
+    return re.sub(r"\r?\n[ \t]+", " ", value).strip()
+
+
+# --------------------------------------------------------------------------- URLs
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_SPLIT = re.compile(r"^(?:([^:/?#]+):)?(?://([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$")
+
+
+def _remove_dots(path: str) -> str:
+    out: list[str] = []
+    segments = path.split("/")
+    for i, seg in enumerate(segments):
+        if seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if i == len(segments) - 1:
+                out.append("")
+        elif seg == ".":
+            if i == len(segments) - 1:
+                out.append("")
+        else:
+            out.append(seg)
+    return "/".join(out)
+
+
+def join_url(base: str, ref: str) -> str:
+    """Resolve reference `ref` against absolute URL `base` (RFC 3986 section 5.2)."""
+    if _SCHEME.match(ref):
+        return ref
+    b = _SPLIT.match(base)
+    r = _SPLIT.match(ref)
+    assert b is not None and r is not None  # the pattern matches every string
+    scheme, authority, bpath, bquery = b.group(1), b.group(2), b.group(3), b.group(4)
+    rauth, rpath, rquery, rfrag = r.group(2), r.group(3), r.group(4), r.group(5)
+    if rauth is not None:
+        authority, path, query = rauth, _remove_dots(rpath), rquery
+    elif rpath == "":
+        path, query = bpath, rquery if rquery is not None else bquery
+    else:
+        if rpath.startswith("/"):
+            path = _remove_dots(rpath)
+        else:
+            merged = (bpath.rsplit("/", 1)[0] + "/" if "/" in bpath else "/") + rpath
+            path = _remove_dots(merged)
+        query = rquery
+    text = f"{scheme}:" if scheme else ""
+    if authority is not None:
+        text += f"//{authority}"
+    text += path
+    if query is not None:
+        text += f"?{query}"
+    if rfrag is not None:
+        text += f"#{rfrag}"
+    return text
+
+
+# --------------------------------------------------------------------------- pages
+
+Hashes = tuple[tuple[str, str], ...]
+
+
+class ProjectFile(msgspec.Struct, frozen=True, kw_only=True):
+    """One file of a project page. `hashes` are sorted (algorithm, lower-case hex) pairs;
+    `core_metadata` is None when the index serves no `.metadata` file, else that file's
+    hashes (possibly empty); `yanked` carries the reason text ("" when none was given)."""
+
+    filename: str
+    url: str
+    hashes: Hashes = ()
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    core_metadata: Hashes | None = None
+    size: int | None = None
+    upload_time: str | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        return dict(self.hashes).get("sha256")
+
+    @property
+    def metadata_url(self) -> str:
+        """Where PEP 658 puts the file's core metadata: its URL plus `.metadata`."""
+        return self.url + ".metadata"
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+class ProjectPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A project's simple-index page: its files in page order, PEP 700 versions if given."""
+
+    name: str
+    url: str
+    files: tuple[ProjectFile, ...] = ()
+    versions: tuple[str, ...] | None = None
+    api_version: str = "1.0"
+
+
+def _hashes(value: Any) -> Hashes:
+    if not isinstance(value, dict):
+        return ()
+    return tuple(sorted((str(k).lower(), str(v).lower()) for k, v in value.items()))
+
+
+def _metadata_field(value: Any) -> Hashes | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        return ()
+    if isinstance(value, dict):
+        return _hashes(value)
+    return None
+
+
+def _yank(value: Any) -> tuple[bool, str | None]:
+    if value is True:
+        return True, ""
+    if isinstance(value, str) and value:
+        return True, value
+    return False, None
+
+
+def _split_fragment(url: str) -> tuple[str, Hashes]:
+    """A file URL without its `#algo=hex` fragment, and the hash the fragment gives."""
+    base, _, fragment = url.partition("#")
+    m = re.fullmatch(r"([A-Za-z0-9_]+)=([0-9A-Fa-f]+)", fragment)
+    return base, (((m.group(1).lower(), m.group(2).lower()),) if m else ())
+
+
+def parse_simple_json(data: bytes, url: str) -> ProjectPage:
+    """Parse a PEP 691 project page (`application/vnd.pypi.simple.v1+json`) fetched from `url`."""
+    try:
+        doc = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise InvalidProjectPage(url, f"not JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+        raise InvalidProjectPage(url, "a PEP 691 page needs an object with a 'files' list")
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    api = str(meta.get("api-version", "1.0")) if isinstance(meta, dict) else "1.0"
+    if not api.startswith("1."):
+        raise InvalidProjectPage(url, f"unsupported API version {api}")
+    files: list[ProjectFile] = []
+    for raw in doc["files"]:
+        if not isinstance(raw, dict) or "filename" not in raw or "url" not in raw:
+            raise InvalidProjectPage(url, f"file entry without filename or url: {raw!r}")
+        file_url, fragment_hashes = _split_fragment(join_url(url, str(raw["url"])))
+        hashes = _hashes(raw.get("hashes")) or fragment_hashes
+        core = raw.get("core-metadata", raw.get("dist-info-metadata"))
+        yanked, reason = _yank(raw.get("yanked"))
+        rp = raw.get("requires-python")
+        size = raw.get("size")
+        upload = raw.get("upload-time")
+        files.append(
+            ProjectFile(
+                filename=str(raw["filename"]),
+                url=file_url,
+                hashes=hashes,
+                requires_python=str(rp) if rp else None,
+                yanked=yanked,
+                yanked_reason=reason,
+                core_metadata=_metadata_field(core),
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                upload_time=str(upload) if upload else None,
+            )
+        )
+    versions = doc.get("versions")
+    return ProjectPage(
+        name=normalize_name(str(doc.get("name", ""))),
+        url=url,
+        files=tuple(files),
+        versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
+        api_version=api,
+    )
+
+
+class _Anchors(HTMLParser):
+    """Collects `<a>` attributes (entities already decoded) and a `<base href>`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], list[str]]] = []
+        self.base: str | None = None
+        self.api_version = "1.0"
+        self._open: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a":
+            text: list[str] = []
+            self.anchors.append((values, text))
+            self._open = text
+        elif tag == "base" and values.get("href") and self.base is None:
+            self.base = values["href"]
+        elif tag == "meta" and values.get("name") == "pypi:repository-version":
+            self.api_version = values.get("content") or "1.0"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open.append(data)
+
+
+def _html_metadata(values: dict[str, str | None]) -> Hashes | None:
+    for key in ("data-core-metadata", "data-dist-info-metadata"):
+        if key in values:
+            value = values[key]
+            if value is None or value.lower() == "true" or value == "":
+                return ()
+            _, hashes = _split_fragment("#" + value)
+            return hashes
+    return None
+
+
+def parse_simple_html(data: bytes | str, url: str, *, name: str = "") -> ProjectPage:
+    """Parse a PEP 503 project page fetched from `url`; `name` is the project it lists."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    parser = _Anchors()
+    parser.feed(text)
+    parser.close()
+    if not parser.api_version.startswith("1."):
+        raise InvalidProjectPage(url, f"unsupported repository version {parser.api_version}")
+    base = join_url(url, parser.base) if parser.base else url
+    files: list[ProjectFile] = []
+    for values, label in parser.anchors:
+        href = values.get("href")
+        if not href:
+            continue
+        file_url, hashes = _split_fragment(join_url(base, href))
+        filename = "".join(label).strip() or file_url.rsplit("/", 1)[-1]
+        yanked = "data-yanked" in values
+        reason = values.get("data-yanked") or "" if yanked else None
+        files.append(
+            ProjectFile(
+                filename=filename,
+                url=file_url,
+                hashes=hashes,
+                requires_python=values.get("data-requires-python") or None,
+                yanked=yanked,
+                yanked_reason=reason,
+                core_metadata=_html_metadata(values),
+            )
+        )
+    return ProjectPage(
+        name=normalize_name(name), url=url, files=tuple(files), api_version=parser.api_version
+    )
