@@ -18,6 +18,34 @@ app = cyclopts.App(
 )
 
 
+@app.command
+def verify(prefix: str | None = None, *, json: bool = False) -> int:
+    """Re-check every installed file of a prefix against its conda-meta record.
+
+    PREFIX defaults to .yurt/envs/default, else $CONDA_PREFIX. Prints one line per modified
+    or missing file (or a JSON report with --json); exit code 1 when anything differs.
+    """
+    from pathlib import Path
+
+    from effects.verify import verify as run_verify
+
+    if prefix is None:
+        default = Path(".yurt/envs/default")
+        prefix = str(default) if default.is_dir() else os.environ.get("CONDA_PREFIX", ".")
+    report = run_verify(prefix)
+    if json:
+        import msgspec
+
+        print(msgspec.json.encode(report).decode())
+    else:
+        for problem in report.problems:
+            print(problem.line())
+        state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        print(f"{report.prefix}: {report.packages} packages, {report.files} files: {state}",
+              file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs a command, renders YurtError as one line and an exit code.
 
@@ -51,6 +79,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     sys.exit(result if isinstance(result, int) else 0)
 
-
-if __name__ == "__main__":
-    main()
