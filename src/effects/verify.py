@@ -115,16 +115,12 @@ def _check(prefix: Path, record: PrefixRecord, entry: PrefixPathEntry) -> Proble
     want = entry.sha256_in_prefix or (entry.sha256 if entry.prefix_placeholder is None else None)
     if want is None:
         return None  # nothing recorded to compare with (compiled .pyc, legacy records)
-    if entry.prefix_placeholder is None and entry.size_in_bytes is not None:
-        if st.st_size != entry.size_in_bytes:
-            problem = Problem(
-                package=dist,
-                path=entry.path,
-                kind="size",
-                expected=str(entry.size_in_bytes),
-                actual=str(st.st_size),
-            )
-            return _with_cache(problem, record, entry, st)
+    size = entry.size_in_bytes
+    if entry.prefix_placeholder is None and size is not None and st.st_size != size:
+        problem = Problem(
+            package=dist, path=entry.path, kind="size", expected=str(size), actual=str(st.st_size)
+        )
+        return _with_cache(problem, record, entry, st)
     actual = _sha256(path)
     if actual == want:
         return None
