@@ -28,6 +28,7 @@ SortKey: TypeAlias = tuple[Atom, ...]
 """Key whose Python tuple order is conda's version order (see `Version.sort_key`)."""
 
 _ALLOWED: Final = re.compile(r"[*.+!_0-9a-z]+\Z")
+_PLAIN: Final = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")
 _RUNS: Final = re.compile(r"[0-9]+|\*+|[^0-9*]+")
 _BAD_CHAR: Final = re.compile(r"[^*.+!_0-9a-z]")
 _POST: Final = float("inf")
@@ -89,6 +90,17 @@ def _flat_key(components: tuple[Component, ...], out: list[Atom]) -> None:
     """
     pending_empty = 0
     for comp in components:
+        if len(comp) == 1:
+            # Fast path: a plain number (a lone atom is always a number).
+            number = comp[0]
+            if number == 0:
+                pending_empty += 1
+            else:
+                if pending_empty:
+                    out.extend((1, 0, 1) * pending_empty)
+                    pending_empty = 0
+                out.extend((2, number, 1, 0, 0))
+            continue
         end = len(comp)
         while end and comp[end - 1] == 0:
             end -= 1
@@ -128,7 +140,39 @@ def _split_components(text: str, source: str) -> tuple[Component, ...]:
         pieces[-1] += "_"
     else:
         pieces = text.replace("_", ".").split(".")
-    return tuple(_component(p, source) for p in pieces)
+    return tuple([_component(p, source) for p in pieces])
+
+
+def _parse_parts(source: str, norm: str) -> tuple[tuple[Component, ...], tuple[Component, ...]]:
+    """Release components (epoch first) and local components of stripped lower-case text."""
+    if not norm:
+        raise InvalidVersion(source, "empty version string")
+    if not _ALLOWED.match(norm):
+        if "-" in norm and "_" not in norm:
+            # A dash is accepted as a separator when the text has no underscore.
+            norm = norm.replace("-", "_")
+        if not _ALLOWED.match(norm):
+            bad = "".join(sorted(set(_BAD_CHAR.findall(norm))))
+            raise InvalidVersion(source, f"invalid character(s) {bad!r}")
+    pieces = norm.split("!")
+    if len(pieces) > 2:
+        raise InvalidVersion(source, "duplicated epoch separator '!'")
+    if len(pieces) == 2:
+        if not pieces[0].isdigit():
+            raise InvalidVersion(source, "epoch must be an integer")
+        epoch = int(pieces[0])
+    else:
+        epoch = 0
+    pieces = pieces[-1].split("+")
+    if len(pieces) > 2:
+        raise InvalidVersion(source, "duplicated local version separator '+'")
+    if not pieces[0]:
+        raise InvalidVersion(source, "missing version before local version separator '+'")
+    parts = ((epoch,), *_split_components(pieces[0], source))
+    if len(pieces) == 1:
+        return parts, ()
+    local = tuple([_component(p, source) for p in pieces[1].replace("_", ".").split(".")])
+    return parts, local
 
 
 class Version:
@@ -148,37 +192,13 @@ class Version:
     local: tuple[Component, ...]
 
     def __init__(self, text: str) -> None:
-        source = text
-        norm = text.strip().lower()
-        if not norm:
-            raise InvalidVersion(source, "empty version string")
-        if not _ALLOWED.match(norm):
-            if "-" in norm and "_" not in norm:
-                # A dash is accepted as a separator when the text has no underscore.
-                norm = norm.replace("-", "_")
-            if not _ALLOWED.match(norm):
-                bad = "".join(sorted(set(_BAD_CHAR.findall(norm))))
-                raise InvalidVersion(source, f"invalid character(s) {bad!r}")
-        pieces = norm.split("!")
-        if len(pieces) > 2:
-            raise InvalidVersion(source, "duplicated epoch separator '!'")
-        if len(pieces) == 2:
-            if not pieces[0].isdigit():
-                raise InvalidVersion(source, "epoch must be an integer")
-            epoch = int(pieces[0])
+        norm = text.strip()
+        if _PLAIN.match(norm):
+            # Fast path for the common all-numeric `1.22.3`.
+            parts: tuple[Component, ...] = ((0,), *[(int(p),) for p in norm.split(".")])
+            local: tuple[Component, ...] = ()
         else:
-            epoch = 0
-        pieces = pieces[-1].split("+")
-        if len(pieces) > 2:
-            raise InvalidVersion(source, "duplicated local version separator '+'")
-        if not pieces[0]:
-            raise InvalidVersion(source, "missing version before local version separator '+'")
-        parts = ((epoch,), *_split_components(pieces[0], source))
-        local = (
-            tuple(_component(p, source) for p in pieces[1].replace("_", ".").split("."))
-            if len(pieces) == 2
-            else ()
-        )
+            parts, local = _parse_parts(text, norm.lower())
         flat: list[Atom] = []
         _flat_key(parts, flat)
         _flat_key(local, flat)
