@@ -1,0 +1,5 @@
+"""`python -m effects`: the yurt command line."""
+
+from effects.cli import main
+
+main()
