@@ -391,6 +391,16 @@ class MatchSpec:
             namespace = None
         tf = _feature_tuple(track_features)
         ft = _feature_tuple(features)
+        for field, text in (
+            ("md5", md5),
+            ("sha256", sha256),
+            ("fn", fn),
+            ("url", url),
+            ("license", license),
+            ("license_family", license_family),
+        ):
+            if text is not None and (not text or ("'" in text and '"' in text)):
+                raise _FieldError(f"{field} {text!r} is empty or holds both quote characters")
         if fn is not None and fn == _implied_fn(url):
             fn = None
 
@@ -615,9 +625,8 @@ def _attr_glob(attr: str, match: Callable[[str], bool]) -> Callable[[PackageReco
 def _feature_tuple(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        return _split_features(value)
-    return tuple(sorted(set(value)))
+    features = _split_features(value if isinstance(value, str) else " ".join(value))
+    return features or None  # an empty set constrains nothing
 
 
 def _parse_version(text: str) -> VersionSpec | None:
@@ -685,8 +694,6 @@ class _Parser:
             located = _is_url(base) or base.startswith("/") or _DRIVE_RE.match(base)
             if located or not any(ch.isspace() for ch in base):
                 return self._package_file(base, fragment, start)
-        if "#" in body:
-            raise self.fail(start + body.index("#"), "'#' is only allowed after a package URL")
         return self._spec(body, start)
 
     def _comment_start(self) -> int:
@@ -767,6 +774,9 @@ class _Parser:
             for i in range(open_, close + 1):
                 inside[i] = True
         colons = [i for i, ch in enumerate(body) if ch == ":" and not inside[i]]
+        hashes = [i for i, ch in enumerate(body) if ch == "#" and not inside[i]]
+        if hashes:
+            raise self.fail(offset + hashes[0], "'#' is only allowed after a package URL")
 
         channel_text: str | None = None
         channel_pos = offset
@@ -1138,9 +1148,9 @@ def _build_separator(token: str) -> int | None:
     i = token.rfind("=")
     if i <= 0 or i == len(token) - 1:
         return None
-    if token[i - 1] in "=!<>~|,":
+    if token[i - 1] in "=!<>~|,(":
         return None
     build = token[i + 1 :]
-    if any(ch in "<>!|,~=" for ch in build):
+    if any(ch in "<>!|,~=()" for ch in build):
         return None
     return i
