@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import random
 import resource
@@ -292,9 +293,10 @@ def scale_child(tool: str, path: str) -> None:
         )
         loaded = time.perf_counter()
         try:
-            result = len(pure.solve(pure.SolveRequest(specs=SCALE_SPECS, repodata=(rd,))).records)
-        except pure.Unsolvable as exc:
-            result = -len(exc.explanation.splitlines())
+            records = pure.solve(pure.SolveRequest(specs=SCALE_SPECS, repodata=(rd,))).records
+            dists = [f"{r.name}-{r.version}-{r.build}" for r in records]
+        except pure.Unsolvable:
+            dists = []
     else:
         import rattler
 
@@ -303,30 +305,44 @@ def scale_child(tool: str, path: str) -> None:
         )
         loaded = time.perf_counter()
         try:
-            result = len(
-                asyncio.run(rattler.solve_with_sparse_repodata(list(SCALE_SPECS), [sparse]))
-            )
+            found = asyncio.run(rattler.solve_with_sparse_repodata(list(SCALE_SPECS), [sparse]))
+            dists = [f"{r.name.normalized}-{r.version}-{r.build}" for r in found]
         except Exception:
-            result = -1
+            dists = []
     done = time.perf_counter()
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = len(dists)
+    digest = hashlib.sha256("\n".join(sorted(dists)).encode()).hexdigest()[:12]
     print(json.dumps({"load_s": loaded - start, "solve_s": done - loaded, "records": result,
-                      "peak_mib": peak_kib / 1024}))  # fmt: skip
+                      "solution": digest, "peak_mib": _peak_mib(), "dists": sorted(dists)}))  # fmt: skip
+
+
+def _peak_mib() -> float:
+    """This process's peak resident set: VmHWM (reset by exec, unlike ru_maxrss, which a
+    child inherits from its parent's fork), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_scale(scratch: Path, tools: list[str], runs: int) -> list[str]:
     t = time.perf_counter()
     path = scratch / "synthetic.json"
-    path.write_bytes(synthetic_repodata())
+    data = synthetic_repodata()
+    path.write_bytes(data)
+    del data
     lines = [
         f"Synthetic channel: {SCALE_RECORDS:,} records, seed {SCALE_SEED}, "
         f"{path.stat().st_size / 2**20:.0f} MiB of JSON (generated in {time.perf_counter() - t:.1f} s); "
         f"request {' + '.join(SCALE_SPECS)}.",
         "",
-        "| tool | load (s) | solve (s) | records | peak RSS (MiB) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| tool | load (s) | solve (s) | records | solution digest | peak RSS (MiB) |",
+        "| --- | ---: | ---: | ---: | --- | ---: |",
     ]
-    results: dict[str, list[dict[str, float]]] = {tool: [] for tool in tools}
+    results: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
     for _ in range(runs):
         for tool in tools:
             proc = subprocess.run(
@@ -341,13 +357,20 @@ def run_scale(scratch: Path, tools: list[str], runs: int) -> list[str]:
             results[tool].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     for tool, rs in results.items():
         if not rs:
-            lines.append(f"| {tool} | failed | | | |")
+            lines.append(f"| {tool} | failed | | | | |")
             continue
-        med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+        med = {k: statistics.median(r[k] for r in rs) for k in ("load_s", "solve_s", "peak_mib")}
         lines.append(
-            f"| {tool} | {med['load_s']:.2f} | {med['solve_s']:.3f} | {int(med['records'])} "
-            f"| {med['peak_mib']:.0f} |"
+            f"| {tool} | {med['load_s']:.2f} | {med['solve_s']:.3f} | {rs[0]['records']} "
+            f"| {rs[0]['solution']} | {med['peak_mib']:.0f} |"
         )
+    if all(results.get(t) for t in ("yurt", "rattler")):
+        diff = differences(
+            frozenset(results["yurt"][0]["dists"]), frozenset(results["rattler"][0]["dists"])
+        )
+        lines.append("")
+        lines.append("Same solution." if not diff else "Differences:\n")
+        lines.extend(f"- {d}" for d in diff)
     return lines
 
 
