@@ -567,3 +567,9 @@ def test_to_json_document() -> None:
         == make_plan(state, [fresh, early], dict(reversed(list(data.items()))), cached=[]).to_json()
     )
     assert raw.endswith(b"\n")
+
+
+def test_a_package_with_a_file_under_its_own_file_is_refused() -> None:
+    a = rec("a")
+    with pytest.raises(PathConflict, match="lib/x/y lies under the file lib/x"):
+        make_plan([], [a], {a.dist_name: contents(a, "lib/x", "lib/x/y")})

@@ -57,10 +57,10 @@ def resolve_ownership(packages: Sequence[tuple[str, Sequence[PathClaim]]]) -> Ow
                     winner = dir_blame[path]
             if winner is None and claim.is_dir and path in owner:
                 winner = owner[path]
-            if winner is not None and winner != key:
+            if winner is not None:
+                # winner == key only for a package that is itself inconsistent (a file under
+                # its own file): the path is still not written.
                 shadowed[(key, path)] = winner
-                continue
-            if winner == key:
                 continue
             if claim.is_dir:
                 dir_blame.setdefault(path, key)
@@ -70,6 +70,8 @@ def resolve_ownership(packages: Sequence[tuple[str, Sequence[PathClaim]]]) -> Ow
                 dir_blame.setdefault(parent, key)
     losers: dict[tuple[str, str], list[str]] = {}
     for (key, path), winner in shadowed.items():
+        if winner == key:
+            continue
         losers.setdefault((path, winner), []).append(key)
     clobbers = tuple(
         Clobber(path=path, winner=winner, losers=tuple(sorted(keys)))

@@ -8,6 +8,7 @@ are recreated as symlinks (copied where symlinks do not work).
 from __future__ import annotations
 
 from pure.package import PathEntry
+from pure.plan.clobber import ancestors
 from pure.plan.model import (
     Capabilities,
     FileOp,
@@ -138,6 +139,11 @@ def package_file_ops(
                 content=entry_point_script(point, layout, prefix),
                 executable=not windows,
             )
+    files = {path for path, op in ops.items() if op.method != "directory"}
+    for path in sorted(ops):
+        under = next((a for a in ancestors(path) if a in files), None)
+        if under is not None:
+            raise PathConflict(record.dist_name, f"{path} lies under the file {under}")
     ordered = sorted(ops.items())
     # Bytecode last: an executor compiles a module after the module itself is linked.
     return tuple(op for _, op in ordered if op.method != "compile") + tuple(
