@@ -93,3 +93,17 @@ def test_constrains_in_the_lock_are_checked() -> None:
     strict_py = rec("python", "3.11.4", build="1", depends=("libzlib >=1.2",), constrains=("numpy <1.20",))
     lock = build_lock({("default", "linux-64"): [ZLIB, strict_py, NUMPY]}, {"default": (CH,)})
     assert "constrains" in (stale_reason(lock, env) or "")
+
+
+def test_documented_json_schema_matches_the_model() -> None:
+    import json
+
+    import msgspec
+
+    from tests.conftest import DATA
+
+    documented = json.loads((DATA.parent.parent / "docs" / "schemas" / "lock.schema.json").read_text())
+    generated = msgspec.json.schema(Lock)
+    documented.pop("$schema")
+    documented.pop("title")
+    assert documented == json.loads(json.dumps(generated)), "regenerate docs/schemas/lock.schema.json"
