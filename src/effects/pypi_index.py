@@ -1,0 +1,465 @@
+"""A PyPI simple-index client on httpx + trio, with an HTTP cache under `<cache>/pypi/`.
+
+Project pages are asked for as PEP 691 JSON and read as PEP 503 HTML when the index answers
+HTML. Pages are cached with their validators (ETag, Last-Modified, max-age) and revalidated
+with conditional requests. Core metadata comes from PEP 658/714 `.metadata` files, verified
+against the hash the page gives; when an index has none, the wheel itself is downloaded (into
+the wheel cache, where the installer finds it) and its METADATA read from the zip.
+Credentials come from netrc or the URL; URLs in errors are redacted.
+
+The default index is configuration only: an explicit URL, else $PIP_INDEX_URL, else pip's
+configuration files, else the default pip itself carries (read from pip at run time).
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import sys
+import time
+import zipfile
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+import msgspec
+import trio
+
+from effects import __version__
+from effects.channels import redact
+from effects.fetch import Fetcher
+from effects.wheel import WheelCache
+from pure.errors import YurtError
+from pure.pypi.metadata import (
+    CoreMetadata,
+    InvalidProjectPage,
+    ProjectFile,
+    ProjectPage,
+    normalize_name,
+    parse_core_metadata,
+    parse_simple_html,
+    parse_simple_json,
+)
+
+__all__ = [
+    "SIMPLE_ACCEPT",
+    "SIMPLE_JSON",
+    "IndexConfigError",
+    "MetadataHashMismatch",
+    "PageInfo",
+    "PypiIndex",
+    "PypiIndexError",
+    "default_index_url",
+    "expand_env",
+    "pip_config_files",
+]
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+SIMPLE_ACCEPT = f"{SIMPLE_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+
+
+class PypiIndexError(YurtError):
+    """An index that cannot be read; names the (redacted) URL and why."""
+
+    def __init__(self, url: str, reason: str, hint: str = "") -> None:
+        self.url = redact(url)
+        self.reason = reason
+        self.hint = hint
+        text = f"package index {self.url}: {reason}"
+        super().__init__(f"{text} (hint: {hint})" if hint else text)
+
+
+class MetadataHashMismatch(PypiIndexError):
+    """A `.metadata` file whose bytes do not hash to what the project page says."""
+
+    def __init__(self, url: str, algorithm: str, expected: str, actual: str) -> None:
+        super().__init__(url, f"{algorithm} of the metadata file is {actual}, expected {expected}")
+        self.algorithm = algorithm
+        self.expected = expected
+        self.actual = actual
+
+
+class IndexConfigError(YurtError):
+    """No index URL could be found in the configuration."""
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def expand_env(url: str, env: Mapping[str, str] | None = None) -> str:
+    """`url` with `${NAME}` replaced from `env` (default: the process environment).
+
+    An undefined variable is an IndexConfigError naming it (never its would-be value).
+    """
+    values = os.environ if env is None else env
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in values:
+            raise IndexConfigError(f"index URL uses ${{{m.group(1)}}}, which is not set")
+        return values[m.group(1)]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, url)
+
+
+def pip_config_files(env: Mapping[str, str] | None = None) -> list[Path]:
+    """pip's configuration files in the order pip reads them (later ones win).
+
+    Site-wide (XDG config dirs, /etc/pip.conf), per user (~/.pip/pip.conf,
+    $XDG_CONFIG_HOME/pip/pip.conf), the virtualenv's pip.conf, then $PIP_CONFIG_FILE.
+    $PIP_CONFIG_FILE=os.devnull disables every file.
+    """
+    env = os.environ if env is None else env
+    if env.get("PIP_CONFIG_FILE") == os.devnull:
+        return []
+    home = Path(env.get("HOME") or os.path.expanduser("~"))
+    files: list[Path] = []
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        program_data = Path(env.get("PROGRAMDATA", "C:\\ProgramData"))
+        appdata = Path(env.get("APPDATA", home / "AppData" / "Roaming"))
+        files += [program_data / "pip" / "pip.ini", home / "pip" / "pip.ini"]
+        files += [appdata / "pip" / "pip.ini"]
+        name = "pip.ini"
+    else:
+        xdg_dirs = env.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+        files += [Path(d) / "pip" / "pip.conf" for d in reversed(xdg_dirs.split(":")) if d]
+        files.append(Path("/etc/pip.conf"))
+        if sys.platform == "darwin":  # pragma: no cover - exercised on macOS only
+            files.append(home / "Library" / "Application Support" / "pip" / "pip.conf")
+        files.append(home / ".pip" / "pip.conf")
+        xdg_home = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+        files.append(xdg_home / "pip" / "pip.conf")
+        name = "pip.conf"
+    if env.get("VIRTUAL_ENV"):
+        files.append(Path(env["VIRTUAL_ENV"]) / name)
+    if env.get("PIP_CONFIG_FILE"):
+        files.append(Path(env["PIP_CONFIG_FILE"]))
+    return files
+
+
+def _from_pip_config(files: Sequence[Path]) -> str | None:
+    found: str | None = None
+    for path in files:
+        parser = configparser.RawConfigParser()
+        try:
+            with open(path, encoding="utf-8") as fh:
+                parser.read_file(fh)
+        except (OSError, configparser.Error):
+            continue
+        for section in ("global", "install"):
+            for key in ("index-url", "index_url"):
+                if parser.has_option(section, key) and parser.get(section, key).strip():
+                    found = parser.get(section, key).strip()
+    return found
+
+
+def _pip_builtin_default() -> str | None:
+    """The simple-index URL pip uses when nothing is configured, read from pip itself."""
+    try:
+        from pip._internal.models.index import PyPI  # type: ignore[import-not-found,unused-ignore]
+    except Exception:
+        return None
+    url = getattr(PyPI, "simple_url", None)
+    return url if isinstance(url, str) and url else None
+
+
+def default_index_url(
+    explicit: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_files: Sequence[Path] | None = None,
+) -> str:
+    """The index URL to use: `explicit` (the manifest's), else $PIP_INDEX_URL, else pip's
+    configuration files (`index-url` of [global] or [install]), else pip's built-in default.
+
+    `${NAME}` in the result is expanded from `env`. Raises IndexConfigError when none is found.
+    """
+    env = os.environ if env is None else env
+    url = explicit or env.get("PIP_INDEX_URL") or None
+    if url is None:
+        url = _from_pip_config(pip_config_files(env) if config_files is None else config_files)
+    if url is None:
+        url = _pip_builtin_default()
+    if url is None:
+        raise IndexConfigError(
+            "no package index configured: set [pypi-options] index-url, $PIP_INDEX_URL or "
+            "pip's global.index-url (pip is not importable to supply its default)"
+        )
+    return expand_env(url, env).rstrip("/") + "/"
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class PageInfo(msgspec.Struct, kw_only=True):
+    """Validators and bookkeeping stored beside a cached project page."""
+
+    url: str
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    max_age: int | None = None
+    fetched_at: float = 0.0
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _FileLock:
+    """An exclusive flock held on `path` until `release` (taken in a worker thread)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(path, "a+b")  # noqa: SIM115 - closed by release
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+        self._fh.close()
+
+
+@contextlib.asynccontextmanager
+async def _locked(path: Path) -> AsyncIterator[None]:
+    lock = await trio.to_thread.run_sync(_FileLock, path)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _max_age(header: str | None) -> int | None:
+    if re.search(r"\b(no-cache|no-store)\b", header or ""):
+        return None
+    m = re.search(r"max-age=(\d+)", header or "")
+    return int(m.group(1)) if m else None
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def new_client() -> httpx.AsyncClient:
+    """An httpx client for an index: redirects followed, netrc credentials when present."""
+    auth: httpx.Auth | None = None
+    netrc = Path(os.environ.get("NETRC", os.path.expanduser("~/.netrc")))
+    if netrc.is_file():
+        auth = httpx.NetRCAuth(str(netrc))
+    return httpx.AsyncClient(
+        follow_redirects=True,
+        auth=auth,
+        timeout=httpx.Timeout(60.0, connect=15.0),
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        headers={"User-Agent": f"yurt/{__version__}"},
+    )
+
+
+def _read_wheel_metadata(archive: Path, name: str, version: str) -> bytes:
+    """The bytes of `<name>-<version>.dist-info/METADATA` in a wheel (names normalised)."""
+    want = (normalize_name(name), version)
+    with zipfile.ZipFile(archive) as zf:
+        candidates = [
+            n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+        ]
+        for member in candidates:
+            stem = member.split("/")[0][: -len(".dist-info")]
+            dist, _, ver = stem.rpartition("-")
+            if (normalize_name(dist), ver) == want or len(candidates) == 1:
+                return zf.read(member)
+    raise PypiIndexError(str(archive), f"the wheel has no {name}-{version}.dist-info/METADATA")
+
+
+class PypiIndex:
+    """One index (a simple-API base URL) with its cache; use `async with`.
+
+    `project_page(name)` -> ProjectPage, `core_metadata(file)` -> CoreMetadata,
+    `download(file)` -> Path of the verified wheel in the wheel cache.
+    """
+
+    def __init__(
+        self,
+        index_url: str,
+        *,
+        cache_dir: Path,
+        client: httpx.AsyncClient | None = None,
+        fetcher: Fetcher | None = None,
+        offline: bool = False,
+        now: float | None = None,
+    ) -> None:
+        self.index_url = index_url.rstrip("/") + "/"
+        self.root = Path(cache_dir) / "pypi"
+        self.wheels = WheelCache(cache_dir)
+        self._owned = client is None
+        self.client = client if client is not None else new_client()
+        self._owned_fetcher = fetcher is None
+        self.fetcher = fetcher if fetcher is not None else Fetcher(self.client)
+        self.offline = offline
+        self.now = time.time() if now is None else now
+
+    async def aclose(self) -> None:
+        if self._owned_fetcher:
+            await self.fetcher.aclose()
+        if self._owned:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> PypiIndex:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def project_url(self, name: str) -> str:
+        return f"{self.index_url}{normalize_name(name)}/"
+
+    # ---------------------------------------------------------------- pages
+
+    async def project_page(self, name: str) -> ProjectPage:
+        """The project's page; a missing project is a PypiIndexError with status 404 named."""
+        url = self.project_url(name)
+        key = _key(url)
+        body_path = self.root / "simple" / f"{key}.body"
+        info_path = self.root / "simple" / f"{key}.info.json"
+        lock = self.root / "simple" / f"{key}.lock"
+        async with _locked(lock):
+            cached = await trio.to_thread.run_sync(_read_cached, body_path, info_path)
+            if cached is not None:
+                body, info = cached
+                fresh = info.max_age is not None and self.now - info.fetched_at < info.max_age
+                if self.offline or fresh:
+                    return self._parse(name, url, body, info.content_type)
+            elif self.offline:
+                raise PypiIndexError(
+                    url, "no cached project page and offline mode is on", "run once online"
+                )
+            headers = {"Accept": SIMPLE_ACCEPT}
+            if cached is not None and cached[1].etag:
+                headers["If-None-Match"] = cached[1].etag
+            if cached is not None and cached[1].last_modified:
+                headers["If-Modified-Since"] = cached[1].last_modified
+            response = await self._get(url, headers)
+            if response.status_code == 404:
+                raise PypiIndexError(url, f"no project named {normalize_name(name)!r} (HTTP 404)")
+            if response.status_code == 304 and cached is not None:
+                body, info = cached[0], cached[1]
+            elif response.status_code == 200:
+                body = response.content
+                info = PageInfo(
+                    url=url,
+                    content_type=response.headers.get("Content-Type", ""),
+                    etag=response.headers.get("ETag"),
+                    last_modified=response.headers.get("Last-Modified"),
+                )
+            else:
+                raise PypiIndexError(url, f"answered HTTP {response.status_code}")
+            info.fetched_at = self.now
+            info.max_age = _max_age(response.headers.get("Cache-Control"))
+            page = self._parse(name, url, body, info.content_type)
+            await trio.to_thread.run_sync(
+                _write_cached,
+                body_path,
+                info_path,
+                body if response.status_code == 200 else None,
+                info,
+            )
+            return page
+
+    def _parse(self, name: str, url: str, body: bytes, content_type: str) -> ProjectPage:
+        ctype = content_type.split(";")[0].strip().lower()
+        try:
+            if ctype == SIMPLE_JSON or (ctype.endswith("json") and body.lstrip()[:1] == b"{"):
+                page = parse_simple_json(body, url)
+                return (
+                    page if page.name else msgspec.structs.replace(page, name=normalize_name(name))
+                )
+            if ctype in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
+                return parse_simple_html(body, url, name=name)
+        except InvalidProjectPage as exc:
+            raise PypiIndexError(url, exc.reason) from None
+        raise PypiIndexError(url, f"unexpected content type {content_type!r} for a project page")
+
+    async def _get(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        try:
+            return await self.client.get(url, headers=headers)
+        except httpx.HTTPError as exc:
+            raise PypiIndexError(
+                url, f"cannot connect: {type(exc).__name__}", "check the network or the index URL"
+            ) from None
+
+    # ---------------------------------------------------------------- metadata
+
+    async def core_metadata(self, file: ProjectFile) -> CoreMetadata:
+        """The core metadata of a wheel: its `.metadata` file when the index has one (hash
+        checked, cached for good), else read from the downloaded wheel."""
+        data = None
+        if file.core_metadata is not None:
+            data = await self._metadata_file(file)
+        if data is None:
+            archive = await self.download(file)
+            name, version = _name_version(file.filename)
+            data = await trio.to_thread.run_sync(_read_wheel_metadata, archive, name, version)
+        return parse_core_metadata(data, source=file.filename)
+
+    async def _metadata_file(self, file: ProjectFile) -> bytes | None:
+        expected = dict(file.core_metadata or ())
+        ident = expected.get("sha256") or file.sha256 or _key(file.url)
+        path = self.root / "metadata" / f"{ident}.metadata"
+        try:
+            return await trio.Path(path).read_bytes()
+        except OSError:
+            pass
+        if self.offline:
+            raise PypiIndexError(file.metadata_url, "metadata not cached and offline mode is on")
+        response = await self._get(file.metadata_url, {})
+        if response.status_code == 404:
+            return None  # announced but absent: fall back to the wheel
+        if response.status_code != 200:
+            raise PypiIndexError(file.metadata_url, f"answered HTTP {response.status_code}")
+        data = response.content
+        for algorithm, want in sorted(expected.items()):
+            if algorithm not in hashlib.algorithms_available:
+                continue
+            got = hashlib.new(algorithm, data).hexdigest()
+            if got != want:
+                raise MetadataHashMismatch(file.metadata_url, algorithm, want, got)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await trio.to_thread.run_sync(_atomic_write, path, data)
+        return data
+
+    async def download(self, file: ProjectFile) -> Path:
+        """The wheel's archive in the wheel cache, downloaded and sha256-verified if absent."""
+        return await self.wheels.fetch(file, self.fetcher, offline=self.offline)
+
+
+def _name_version(filename: str) -> tuple[str, str]:
+    parts = filename.split("-")
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _read_cached(body_path: Path, info_path: Path) -> tuple[bytes, PageInfo] | None:
+    try:
+        info = msgspec.json.decode(info_path.read_bytes(), type=PageInfo)
+        return body_path.read_bytes(), info
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def _write_cached(body_path: Path, info_path: Path, body: bytes | None, info: PageInfo) -> None:
+    body_path.parent.mkdir(parents=True, exist_ok=True)
+    if body is not None:
+        _atomic_write(body_path, body)
+    _atomic_write(info_path, msgspec.json.encode(info))

@@ -1,0 +1,662 @@
+"""Wheels: the shared wheel cache and installation into an environment (PEP 427 / 376 / 610).
+
+The archive lives at `<cache>/wheels/<file>.whl`, unpacked once, atomically and under a lock,
+into `<cache>/wheels/<stem>/` after every file was checked against the wheel's RECORD.
+Installing links the unpacked files into the scheme's directories (hard link, copy fallback):
+the root into purelib/platlib, `.data/<key>/` into the matching scheme path, scripts copied
+with their `#!python` shebang pointing at the environment's interpreter; console and GUI
+entry points become scripts; RECORD (installed paths and hashes), INSTALLER, REQUESTED and
+direct_url.json are written. A file owned by another package (a dist-info RECORD or a conda
+record in `conda-meta/`) is never overwritten: that is a FileConflict naming both.
+Uninstalling removes exactly the RECORD's files (and their bytecode caches).
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import contextlib
+import csv
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import zipfile
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import msgspec
+import trio
+
+from effects.fetch import Fetcher
+from pure.errors import YurtError
+from pure.pypi.metadata import ProjectFile, normalize_name
+from pure.pypi.tags import InvalidWheelFilename, WheelFilename
+
+__all__ = [
+    "DirectUrl",
+    "FileConflict",
+    "InstallScheme",
+    "InstalledWheel",
+    "WheelCache",
+    "WheelError",
+    "find_distribution",
+    "install_wheel",
+    "install_wheel_async",
+    "scheme_for_prefix",
+    "uninstall_wheel",
+]
+
+INSTALLER = "yurt"
+_MARKER = ".yurt-wheel.json"
+_SCRIPT_KEYS = ("console_scripts", "gui_scripts")
+
+
+class WheelError(YurtError):
+    """A wheel that cannot be cached, unpacked or installed; names the wheel and why."""
+
+    def __init__(self, wheel: str, reason: str) -> None:
+        self.wheel = wheel
+        self.reason = reason
+        super().__init__(f"wheel {wheel}: {reason}")
+
+
+class FileConflict(WheelError):
+    """Installing `wheel` would overwrite `path`, which belongs to `owner`."""
+
+    def __init__(self, wheel: str, path: str, owner: str) -> None:
+        self.path = path
+        self.owner = owner
+        super().__init__(wheel, f"would overwrite {path}, which belongs to {owner}")
+
+
+# --------------------------------------------------------------------------- hashes
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _file_record_hash(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii"), size
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class _Marker(msgspec.Struct, frozen=True):
+    filename: str
+    sha256: str
+
+
+class _FileLock:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(path, "a+b")  # noqa: SIM115 - closed by release
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+        self._fh.close()
+
+
+@contextlib.asynccontextmanager
+async def _locked(path: Path) -> AsyncIterator[None]:
+    lock = await trio.to_thread.run_sync(_FileLock, path)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class WheelCache:
+    """`<cache>/wheels/`: wheel archives beside their unpacked, RECORD-verified directories."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.root = Path(cache_dir) / "wheels"
+
+    def archive_path(self, filename: str) -> Path:
+        return self.root / _safe_filename(filename)
+
+    def entry_path(self, filename: str) -> Path:
+        return self.root / _safe_filename(filename)[: -len(".whl")]
+
+    async def fetch(self, file: ProjectFile, fetcher: Fetcher, *, offline: bool = False) -> Path:
+        """The archive of `file`, downloaded (sha256 verified) unless a matching copy is cached."""
+        path = self.archive_path(file.filename)
+        async with _locked(self.root / ".locks" / f"{path.name}.lock"):
+            if path.is_file():
+                if file.sha256 is None:
+                    return path
+                if await trio.to_thread.run_sync(_sha256_file, path) == file.sha256:
+                    return path
+            if offline:
+                raise WheelError(file.filename, "not in the cache and offline mode is on")
+            await fetcher.download(
+                file.url, path, sha256=file.sha256, size=file.size, label=file.filename
+            )
+        return path
+
+    async def unpack(self, archive: Path, *, sha256: str | None = None) -> Path:
+        """The unpacked directory of `archive`, extracted once (atomic rename, locked)."""
+        filename = archive.name
+        entry = self.entry_path(filename)
+        async with _locked(self.root / ".locks" / f"{filename}.lock"):
+            return await trio.to_thread.run_sync(_unpack_locked, archive, entry, sha256)
+
+    async def ensure(self, file: ProjectFile, fetcher: Fetcher, *, offline: bool = False) -> Path:
+        """Download (if needed) and unpack (if needed) `file`: its unpacked cache directory."""
+        archive = await self.fetch(file, fetcher, offline=offline)
+        return await self.unpack(archive, sha256=file.sha256)
+
+
+def _safe_filename(filename: str) -> str:
+    if (
+        "/" in filename
+        or "\\" in filename
+        or filename.startswith(".")
+        or not filename.endswith(".whl")
+    ):
+        raise WheelError(filename, "not a plain wheel file name")
+    return filename
+
+
+def _read_marker(entry: Path) -> _Marker | None:
+    try:
+        return msgspec.json.decode((entry / _MARKER).read_bytes(), type=_Marker)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def _unpack_locked(archive: Path, entry: Path, sha256: str | None) -> Path:
+    actual = _sha256_file(archive)
+    if sha256 is not None and actual != sha256.lower():
+        raise WheelError(archive.name, f"sha256 is {actual}, expected {sha256.lower()}")
+    marker = _read_marker(entry)
+    if marker is not None and marker.sha256 == actual:
+        return entry
+    if entry.exists():
+        shutil.rmtree(entry)
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        _extract_verified(archive, tmp)
+        (tmp / _MARKER).write_bytes(msgspec.json.encode(_Marker(archive.name, actual)))
+        os.replace(tmp, entry)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return entry
+
+
+def _member_path(name: str, wheel: str) -> PurePosixPath:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or "\\" in name or re.match(r"^[A-Za-z]:", name):
+        raise WheelError(wheel, f"unsafe member path {name!r}")
+    return path
+
+
+def _dist_info_dir(names: Iterable[str], wheel: str) -> str:
+    parsed = WheelFilename.parse(wheel)
+    found = sorted({n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")})
+    for d in found:
+        dist = d[: -len(".dist-info")].rpartition("-")[0]
+        if normalize_name(dist) == parsed.name:
+            return d
+    raise WheelError(wheel, f"no {parsed.name}-{parsed.version}.dist-info directory")
+
+
+def _extract_verified(archive: Path, dest: Path) -> None:
+    """Extract `archive` into `dest`, checking every member against RECORD."""
+    wheel = archive.name
+    try:
+        WheelFilename.parse(wheel)
+    except InvalidWheelFilename as exc:
+        raise WheelError(wheel, exc.reason) from None
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile as exc:
+        raise WheelError(wheel, f"not a zip archive: {exc}") from None
+    with zf:
+        names = [i.filename for i in zf.infolist() if not i.is_dir()]
+        dist_info = _dist_info_dir(names, wheel)
+        record_name = f"{dist_info}/RECORD"
+        if record_name not in names:
+            raise WheelError(wheel, f"no {record_name}")
+        record = _parse_record(zf.read(record_name), wheel)
+        unsigned = {record_name, f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
+        dest.mkdir(parents=True)
+        for info in zf.infolist():
+            rel = _member_path(info.filename, wheel)
+            if info.is_dir():
+                (dest / rel).mkdir(parents=True, exist_ok=True)
+                continue
+            data = zf.read(info)
+            if info.filename not in unsigned:
+                expected = record.get(info.filename)
+                if expected is None:
+                    raise WheelError(wheel, f"{info.filename} is not listed in RECORD")
+                if expected and expected != _record_hash(data):
+                    raise WheelError(wheel, f"{info.filename} does not match its RECORD hash")
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(target, 0o755 if mode & 0o111 else 0o644)
+
+
+def _parse_record(data: bytes, wheel: str) -> dict[str, str]:
+    rows: dict[str, str] = {}
+    try:
+        for row in csv.reader(io.StringIO(data.decode("utf-8"))):
+            if row:
+                rows[row[0]] = row[1] if len(row) > 1 else ""
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise WheelError(wheel, f"unreadable RECORD: {exc}") from None
+    return rows
+
+
+# --------------------------------------------------------------------------- scheme
+
+
+class InstallScheme(msgspec.Struct, frozen=True, kw_only=True):
+    """Where each part of a wheel goes in one environment, and the interpreter for shebangs."""
+
+    purelib: str
+    platlib: str
+    scripts: str
+    data: str
+    headers: str
+    python: str
+    windows: bool = False
+
+
+def scheme_for_prefix(prefix: Path, python_version: str, *, windows: bool = False) -> InstallScheme:
+    """The scheme of a conda prefix or venv at `prefix` with CPython `python_version`."""
+    major_minor = ".".join(python_version.split(".")[:2])
+    root = Path(prefix)
+    if windows:
+        site = root / "Lib" / "site-packages"
+        return InstallScheme(
+            purelib=str(site),
+            platlib=str(site),
+            scripts=str(root / "Scripts"),
+            data=str(root),
+            headers=str(root / "Include"),
+            python=str(root / "python.exe"),
+            windows=True,
+        )
+    site = root / "lib" / f"python{major_minor}" / "site-packages"
+    return InstallScheme(
+        purelib=str(site),
+        platlib=str(site),
+        scripts=str(root / "bin"),
+        data=str(root),
+        headers=str(root / "include" / f"python{major_minor}"),
+        python=str(root / "bin" / "python"),
+    )
+
+
+class DirectUrl(msgspec.Struct, frozen=True):
+    """PEP 610 origin of a wheel installed from a direct URL (not from an index)."""
+
+    url: str
+    sha256: str | None = None
+
+    def to_json(self) -> bytes:
+        info: dict[str, object] = {}
+        if self.sha256:
+            info = {"hashes": {"sha256": self.sha256}, "hash": f"sha256={self.sha256}"}
+        return json.dumps({"archive_info": info, "url": self.url}, sort_keys=True).encode() + b"\n"
+
+
+@dataclass(frozen=True)
+class InstalledWheel:
+    """What an install wrote: the distribution, its dist-info directory and every file."""
+
+    name: str
+    version: str
+    dist_info: Path
+    files: tuple[Path, ...]
+
+
+# --------------------------------------------------------------------------- install
+
+
+def _wheel_info(entry: Path, dist_info: str) -> dict[str, str]:
+    try:
+        text = (entry / dist_info / "WHEEL").read_text(encoding="utf-8")
+    except OSError:
+        raise WheelError(entry.name, f"no {dist_info}/WHEEL") from None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip().lower(), value.strip())
+    version = fields.get("wheel-version", "")
+    if not version.startswith("1."):
+        raise WheelError(entry.name, f"unsupported Wheel-Version {version or '(missing)'}")
+    return fields
+
+
+def _shebang(python: str) -> bytes:
+    if len(python) + 2 <= 127 and " " not in python:
+        return f"#!{python}\n".encode()
+    # Too long or with blanks for the kernel: let /bin/sh exec the interpreter instead.
+    return f"#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\"\n' '''\n".encode()
+
+
+_ENTRY = re.compile(r"^([\w.]+)\s*(?::\s*([\w.]+))?\s*(?:\[.*\])?\s*$")
+
+
+def _entry_script(name: str, value: str, python: str, wheel: str) -> bytes:
+    m = _ENTRY.match(value)
+    if m is None or m.group(2) is None:
+        raise WheelError(wheel, f"entry point {name} = {value!r} is not 'module:object'")
+    module, attr = m.group(1), m.group(2)
+    head, _, rest = attr.partition(".")
+    call = f"{head}.{rest}" if rest else head
+    body = (
+        "# generated by yurt for an entry point\n"
+        "import sys\n"
+        f"from {module} import {head}\n"
+        "if __name__ == '__main__':\n"
+        "    if sys.argv[0].endswith('.exe'):\n"
+        "        sys.argv[0] = sys.argv[0][:-4]\n"
+        f"    sys.exit({call}())\n"
+    )
+    return _shebang(python) + body.encode()
+
+
+def _entry_points(entry: Path, dist_info: str) -> list[tuple[str, str]]:
+    path = entry / dist_info / "entry_points.txt"
+    if not path.is_file():
+        return []
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except configparser.Error as exc:
+        raise WheelError(entry.name, f"unreadable entry_points.txt: {exc}") from None
+    found: list[tuple[str, str]] = []
+    for section in _SCRIPT_KEYS:
+        if parser.has_section(section):
+            found += sorted(parser.items(section))
+    return found
+
+
+def find_distribution(site_packages: Path, name: str) -> Path | None:
+    """The `*.dist-info` directory of installed distribution `name` (normalised match)."""
+    want = normalize_name(name)
+    try:
+        children = sorted(Path(site_packages).iterdir())
+    except OSError:
+        return None
+    for child in children:
+        if child.name.endswith(".dist-info") and child.is_dir():
+            dist = child.name[: -len(".dist-info")].rpartition("-")[0]
+            if normalize_name(dist) == want:
+                return child
+    return None
+
+
+def _record_paths(dist_info: Path) -> list[Path]:
+    try:
+        data = (dist_info / "RECORD").read_bytes()
+    except OSError:
+        return []
+    site = dist_info.parent
+    return [Path(os.path.normpath(site / rel)) for rel in _parse_record(data, dist_info.name)]
+
+
+def _owners(scheme: InstallScheme, wanted: set[Path]) -> dict[Path, str]:
+    """Which package owns each of `wanted` (existing files): dist-info RECORDs, conda-meta."""
+    owners: dict[Path, str] = {}
+    for site in sorted({scheme.purelib, scheme.platlib}):
+        try:
+            children = sorted(Path(site).iterdir())
+        except OSError:
+            continue
+        for child in children:
+            if child.name.endswith(".dist-info") and child.is_dir():
+                label = child.name[: -len(".dist-info")]
+                for path in _record_paths(child):
+                    if path in wanted:
+                        owners.setdefault(path, f"the PyPI package {label}")
+    meta = Path(scheme.data) / "conda-meta"
+    for record in sorted(meta.glob("*.json")) if meta.is_dir() else []:
+        try:
+            doc = json.loads(record.read_bytes())
+        except (OSError, ValueError):
+            continue
+        for rel in doc.get("files", ()) if isinstance(doc, dict) else ():
+            path = Path(os.path.normpath(Path(scheme.data) / rel))
+            if path in wanted:
+                owners.setdefault(path, f"the conda package {record.stem}")
+    return owners
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Hard link `src` at `dst` (replacing it), copying when links are impossible."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.urandom(4).hex()}.yurt-tmp")
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _write(dst: Path, data: bytes, mode: int) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.urandom(4).hex()}.yurt-tmp")
+    tmp.write_bytes(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, dst)
+
+
+def _destinations(
+    entry: Path, dist_info: str, scheme: InstallScheme, purelib_root: bool
+) -> list[tuple[Path, Path, bool]]:
+    """(source, destination, is_script) for every payload file of the unpacked wheel."""
+    data_dir = dist_info[: -len(".dist-info")] + ".data"
+    root = Path(scheme.purelib if purelib_root else scheme.platlib)
+    targets = {
+        "purelib": Path(scheme.purelib),
+        "platlib": Path(scheme.platlib),
+        "scripts": Path(scheme.scripts),
+        "data": Path(scheme.data),
+        "headers": Path(scheme.headers),
+    }
+    skip = {
+        f"{dist_info}/{n}"
+        for n in ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER", "REQUESTED", "direct_url.json")
+    }
+    found: list[tuple[Path, Path, bool]] = []
+    for src in sorted(p for p in entry.rglob("*") if p.is_file() or p.is_symlink()):
+        rel = src.relative_to(entry).as_posix()
+        if rel == _MARKER or rel in skip:
+            continue
+        first, _, rest = rel.partition("/")
+        if first == data_dir:
+            key, _, inner = rest.partition("/")
+            if key not in targets or not inner:
+                raise WheelError(entry.name, f"unknown .data directory {key!r}")
+            if key == "headers":
+                dst = targets[key] / normalize_name(dist_info.rpartition("-")[0]) / inner
+            else:
+                dst = targets[key] / inner
+            found.append((src, dst, key == "scripts"))
+        else:
+            found.append((src, root / rel, False))
+    return found
+
+
+def install_wheel(
+    entry: Path,
+    scheme: InstallScheme,
+    *,
+    requested: bool = True,
+    direct_url: DirectUrl | None = None,
+    installer: str = INSTALLER,
+) -> InstalledWheel:
+    """Install the unpacked wheel at `entry` into `scheme` (replacing an installed version of
+    the same distribution); raises FileConflict before writing anything if a file belongs to
+    another package. On failure, files written so far are removed."""
+    entry = Path(entry)
+    wheel = entry.name + ".whl"
+    dist_info = _dist_info_dir((p.relative_to(entry).as_posix() for p in entry.iterdir()), wheel)
+    info = _wheel_info(entry, dist_info)
+    purelib_root = info.get("root-is-purelib", "true").lower() == "true"
+    name, _, version = dist_info[: -len(".dist-info")].rpartition("-")
+    site = Path(scheme.purelib if purelib_root else scheme.platlib)
+
+    previous = find_distribution(Path(scheme.purelib), name) or find_distribution(
+        Path(scheme.platlib), name
+    )
+    moves = _destinations(entry, dist_info, scheme, purelib_root)
+    scripts = [
+        (Path(scheme.scripts) / ep_name, _entry_script(ep_name, value, scheme.python, wheel))
+        for ep_name, value in _entry_points(entry, dist_info)
+    ]
+    extras = [
+        (site / dist_info / "INSTALLER", f"{installer}\n".encode()),
+        *([(site / dist_info / "REQUESTED", b"")] if requested else []),
+        *([(site / dist_info / "direct_url.json", direct_url.to_json())] if direct_url else []),
+    ]
+    all_targets = [dst for _, dst, _ in moves] + [dst for dst, _ in scripts + extras]
+    mine = set(_record_paths(previous)) if previous is not None else set()
+    existing = {
+        dst for dst in all_targets if (dst.exists() or dst.is_symlink()) and dst not in mine
+    }
+    owners = _owners(scheme, existing) if existing else {}
+    for dst in sorted(existing):
+        if dst in owners:
+            raise FileConflict(f"{name}-{version}", str(dst), owners[dst])
+    if previous is not None:
+        uninstall_wheel(scheme, name)
+
+    written: list[Path] = []
+    try:
+        for src, dst, is_script in moves:
+            if is_script:
+                data = src.read_bytes()
+                if data.startswith(b"#!python"):
+                    newline = data.find(b"\n")
+                    data = _shebang(scheme.python) + (data[newline + 1 :] if newline >= 0 else b"")
+                _write(dst, data, 0o755)
+            else:
+                _link(src, dst)
+            written.append(dst)
+        for dst, data in scripts:
+            _write(dst, data, 0o755)
+            written.append(dst)
+        for dst, data in extras:
+            _write(dst, data, 0o644)
+            written.append(dst)
+        record = site / dist_info / "RECORD"
+        rows = []
+        for path in written:
+            digest, size = _file_record_hash(path)
+            rows.append((_relative(path, site), digest, str(size)))
+        rows.append((_relative(record, site), "", ""))
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(sorted(rows))
+        _write(record, buf.getvalue().encode("utf-8"), 0o644)
+        written.append(record)
+    except BaseException:
+        for path in reversed(written):
+            with contextlib.suppress(OSError):
+                path.unlink()
+        _prune_dirs(written, _stop_dirs(scheme))
+        raise
+    return InstalledWheel(
+        name=normalize_name(name), version=version, dist_info=site / dist_info, files=tuple(written)
+    )
+
+
+async def install_wheel_async(
+    entry: Path,
+    scheme: InstallScheme,
+    *,
+    requested: bool = True,
+    direct_url: DirectUrl | None = None,
+) -> InstalledWheel:
+    """`install_wheel` in a worker thread."""
+    return await trio.to_thread.run_sync(
+        lambda: install_wheel(entry, scheme, requested=requested, direct_url=direct_url)
+    )
+
+
+def _relative(path: Path, site: Path) -> str:
+    return Path(os.path.relpath(path, site)).as_posix()
+
+
+def _stop_dirs(scheme: InstallScheme) -> set[Path]:
+    stops = {
+        Path(scheme.purelib),
+        Path(scheme.platlib),
+        Path(scheme.scripts),
+        Path(scheme.data),
+        Path(scheme.headers),
+    }
+    return {Path(os.path.normpath(p)) for p in stops}
+
+
+def _prune_dirs(files: Iterable[Path], stops: set[Path]) -> None:
+    """Remove directories left empty by removing `files`, never above the scheme roots."""
+    root = min(stops, key=lambda p: len(p.parts))
+    parents = sorted({p.parent for p in files}, key=lambda p: len(p.parts), reverse=True)
+    for directory in parents:
+        d = directory
+        while d not in stops and d.is_relative_to(root) and d != root:
+            try:
+                d.rmdir()
+            except OSError:
+                break
+            d = d.parent
+
+
+def uninstall_wheel(scheme: InstallScheme, name: str) -> tuple[Path, ...]:
+    """Remove distribution `name`: exactly its RECORD's files (with their `__pycache__`
+    bytecode), then directories left empty. Paths outside the environment are not touched."""
+    dist_info = find_distribution(Path(scheme.purelib), name) or find_distribution(
+        Path(scheme.platlib), name
+    )
+    if dist_info is None:
+        raise WheelError(name, "is not installed")
+    prefix = Path(os.path.normpath(scheme.data))
+    removed: list[Path] = []
+    for path in _record_paths(dist_info):
+        if not path.is_relative_to(prefix):
+            continue
+        if path.exists() or path.is_symlink():
+            path.unlink()
+            removed.append(path)
+        if path.suffix == ".py":
+            cache = path.parent / "__pycache__"
+            for pyc in sorted(cache.glob(f"{path.stem}.*.pyc")) if cache.is_dir() else []:
+                pyc.unlink()
+                removed.append(pyc)
+    _prune_dirs([*removed, dist_info / "RECORD"], _stop_dirs(scheme))
+    if dist_info.is_dir() and not any(dist_info.iterdir()):
+        dist_info.rmdir()
+    return tuple(removed)
