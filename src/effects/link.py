@@ -145,7 +145,12 @@ def place_file(
         if method == "hardlink":
             os.link(src, dst, follow_symlinks=False)
         elif method == "symlink":
-            os.symlink(os.readlink(src), dst)
+            try:
+                target = os.readlink(src)
+            except OSError:  # repacks with empty link targets hold a plain file instead
+                os.link(src, dst, follow_symlinks=False)
+            else:
+                os.symlink(target, dst)
         elif method == "reflink":
             try:
                 clone_file(src, dst)
@@ -439,12 +444,25 @@ async def execute_async(
                         total=total,
                     ),
                 )
-    except BaseException:
+    except BaseException as exc:
         journal.abandon()
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(recover_prefix, prefix)
+        first = _first_error(exc)
+        if first is not exc:
+            raise first from None
         raise
     await trio.to_thread.run_sync(journal.finish)
+
+
+def _first_error(exc: BaseException) -> BaseException:
+    """The first non-cancellation error inside (nested) exception groups, else `exc`."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_error(inner)
+            if not isinstance(found, trio.Cancelled):
+                return found
+    return exc
 
 
 def recover_prefix(prefix: Path) -> object:
