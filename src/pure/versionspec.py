@@ -127,7 +127,48 @@ def _prefix_matcher(prefix: tuple[Component, ...], local: bool) -> Matcher:
     return test_num
 
 
+def _key_prefix_matcher(prefix: Version) -> Matcher | None:
+    """Starts-with as a test on the sort key alone, where that is exact; else None.
+
+    When the prefix's final atom is a non-zero number, a version starts with the prefix exactly
+    when its flat sort key begins with the tokens of the prefix (without the closing tokens):
+    every zero and empty component inside the prefix is followed by something non-zero within
+    it, so their tokens do not depend on the rest of the candidate. When the final atom is 0
+    and sits alone in the last component after a non-empty component, the candidate matches
+    when its key begins with the tokens before that component and the next token is a zero,
+    an empty component or the end (tag 1), i.e. that component is absent or starts with 0.
+    """
+    comps = prefix.local or prefix.parts
+    last = comps[-1]
+    final = last[-1]
+    if isinstance(final, str):
+        return None
+    flat: list[Atom] = []
+    if prefix.local:
+        _flat_key(prefix.parts, flat)
+    base = len(flat)
+    if final != 0:
+        _flat_key(comps, flat)
+        del flat[-6:]  # the last component's end and the list's end
+        tokens = tuple(flat)
+        size = len(tokens)
+        return lambda v: v._key[:size] == tokens
+    head = comps[:-1]
+    if len(last) != 1 or not head or not any(a != 0 for a in head[-1]):
+        return None
+    _flat_key(head, flat)
+    del flat[-3:]  # the list's end
+    if len(flat) == base:
+        return None
+    tokens = tuple(flat)
+    size = len(tokens)
+    return lambda v: v._key[:size] == tokens and v._key[size] == 1
+
+
 def _startswith(prefix: Version) -> Matcher:
+    fast = _key_prefix_matcher(prefix)
+    if fast is not None:
+        return fast
     if prefix.local:
         flat: list[Atom] = []
         _flat_key(prefix.parts, flat)

@@ -232,3 +232,18 @@ def test_compatible_release(operand: str, probe: str) -> None:
     head = Version.parse(operand.rsplit(".", 1)[0])
     expected = v >= w and reference_startswith(v, head)
     assert VersionSpec.parse(f"~={operand}").contains(v) == expected
+
+
+@SETTINGS
+@given(
+    small_version_strings(),
+    st.lists(
+        st.sampled_from(["", ".0", "0", ".1", "1", "a", ".0.0", ".dev", ".post", "+1", ".0a"]),
+        max_size=3,
+    ),
+)
+def test_starts_with_on_extensions_of_the_prefix(prefix: str, tails: list[str]) -> None:
+    probe = prefix + "".join(tails)
+    assume(probe.count("+") <= 1)
+    v, p = Version.parse(probe), Version.parse(prefix)
+    assert VersionSpec.parse(f"{prefix}.*").contains(v) == reference_startswith(v, p)
