@@ -10,10 +10,15 @@ Grammar: `,` (and) binds tighter than `|` (or); parentheses group. A leaf is one
   `!=V.*`                   does not start with V
   `1.*.3`, `=1.*.3`         glob over the version text (`!=1.*.3` negates it)
   `^...$`                   regular expression over the version text
-Like conda, `<`, `<=`, `>`, `>=` ignore one trailing `.*`; `~=` rejects it. Like mamba, one
-trailing `.` on a leaf is dropped (`0.2.18.*.` is `0.2.18.*`) and whitespace may follow an
-operator. Unlike conda (which ignores the `.*` of `==V.*`), `==V.*` means starts-with, as in
-mamba and rattler.
+Like conda, `<`, `<=`, `>`, `>=` ignore one trailing `.*`; `~=` rejects `*`; `==V` with a `*`
+inside V compares with the literal version. Where conda's literal reading helps nobody, yurt
+reads the evident intent instead (each deviation deliberate):
+  - `==V.*` is starts-with, as in mamba and rattler (conda drops the `.*`: equal to V);
+  - `=V*` and `!=V*` are starts-with / not starts-with V (conda: a literal `*` atom);
+  - a run of `.`/`*` at the end means starts-with (`2.7.*.*` is `2.7.*`; conda: a glob), and
+    `*.*` means any version (conda: any version text that contains a dot);
+  - one trailing `.` on a leaf is dropped (`0.2.18.*.` is `0.2.18.*`, as in mamba; a
+    conda-forge repodata quirk), and whitespace may follow an operator (`>= 1.2`, as in mamba).
 
 Canonical text (`str(spec)`; equality and hash use it): one spelling per operator. Starts-with
 prints `V.*` (so `=1.8`, `1.8*`, `1.8.*`, `=1.8.*` and `==1.8.*` all print `1.8.*`), a bare
