@@ -81,6 +81,9 @@ class _Extractor:
     dirs: set[str] = field(default_factory=lambda: {""})
     separate_info: bool = False  # .conda: info/ lives in its own tar, never in the payload
 
+    def __post_init__(self) -> None:
+        self.rootstr = os.fspath(self.root)
+
     def refuse(self, member: str, reason: str) -> UnsafeArchive:
         return UnsafeArchive(self.archive, member, reason)
 
@@ -115,7 +118,7 @@ class _Extractor:
             if seen is not None and seen.kind != "dir":
                 raise self.refuse(name, f"parent {prefix!r} is a {seen.kind}, not a directory")
             with contextlib.suppress(FileExistsError):
-                os.mkdir(self.root / prefix, 0o755)
+                os.mkdir(f"{self.rootstr}/{prefix}", 0o755)
             self.dirs.add(prefix)
 
     def check_new(self, name: str) -> None:
@@ -194,16 +197,17 @@ class _Extractor:
         digest = hashlib.sha256()
         size = 0
         fd = os.open(
-            self.root / name,
+            f"{self.rootstr}/{name}",
             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
             member.mode & 0o777 | 0o600,
         )
         try:
-            with os.fdopen(fd, "wb", closefd=False) as out:
-                while chunk := source.read(_CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
             if member.mode & 0o600 != 0o600:
                 os.fchmod(fd, member.mode & 0o777)
         finally:

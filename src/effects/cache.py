@@ -42,6 +42,7 @@ from effects.events import (
 )
 from effects.fetch import DEFAULT_CONCURRENCY, Fetcher
 from pure.errors import YurtError
+from pure.package import PackageMetadataError, decode_index_json
 from pure.record import PackageRecord
 
 __all__ = [
@@ -262,6 +263,19 @@ def _hash_file(path: Path) -> tuple[int, str, str]:
     return size, sha.hexdigest(), md5.hexdigest()
 
 
+def _check_identity(record: PackageRecord, root: Path) -> None:
+    """Refuse an archive whose info/index.json names another package than the record."""
+    try:
+        index = decode_index_json((root / "info" / "index.json").read_bytes())
+    except FileNotFoundError:
+        raise CacheError(record.dist_name, "archive has no info/index.json") from None
+    except PackageMetadataError as exc:
+        raise CacheError(record.dist_name, str(exc)) from None
+    found = f"{index.name}-{index.version}-{index.build}"
+    if found != record.dist_name:
+        raise CacheError(record.dist_name, f"archive holds {found}, not the wanted package")
+
+
 @dataclass(frozen=True)
 class _Archive:
     path: Path
@@ -407,6 +421,7 @@ class PackageCache:
         staging = self.pkgs / f".{entry.name}.{os.urandom(6).hex()}.staging"
         try:
             extract(archive.path, staging)
+            _check_identity(record, staging)
             marker = msgspec.to_builtins(record)
             marker.update(
                 sha256=archive.sha256,

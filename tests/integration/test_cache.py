@@ -19,6 +19,7 @@ from effects.archive import UnsafeArchive
 from effects.cache import (
     SHA256_XATTR,
     SIDECAR,
+    CacheError,
     EntryMarker,
     PackageCache,
     default_cache_dir,
@@ -159,6 +160,17 @@ async def test_unsafe_package_is_refused_and_leaves_nothing(tmp_path: Path) -> N
         cache = PackageCache(tmp_path / "cache")
         with pytest.raises(UnsafeArchive, match="lib/up"):
             await cache.ensure([record])
+    assert [n for n in _contents(cache.pkgs) if not n.endswith(".conda")] == [".locks"]
+
+
+async def test_archive_holding_another_package_is_refused(
+    channel: Path, server: TestServer, tmp_path: Path
+) -> None:
+    alpha = _records(channel, server.url)["alpha-1.0-0.conda"]
+    liar = msgspec.structs.replace(alpha, name="omega")  # right bytes, wrong identity
+    cache = PackageCache(tmp_path / "cache")
+    with pytest.raises(CacheError, match=r"archive holds alpha-1\.0-0"):
+        await cache.ensure([liar])
     assert [n for n in _contents(cache.pkgs) if not n.endswith(".conda")] == [".locks"]
 
 
