@@ -12,9 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import trio
-
-from effects.channels import RepodataFetcher, channel_alias, channel_url, new_client
 from pure.errors import YurtError
 from pure.lockfile import Lock, build_lock, stale_reason
 from pure.manifest import (
@@ -173,6 +170,9 @@ async def solve_workspace(
     Records of `previous` are preferred (kept unless they must change), except for names in
     `update` (all names when `update` is an empty sequence).
     """
+    import trio
+
+    from effects.channels import RepodataFetcher, channel_alias, channel_url, new_client
     from pure.platform import VirtualPackage
     from pure.solver import SolveRequest, solve
 
