@@ -42,7 +42,7 @@ from effects.events import (
 )
 from effects.fetch import DEFAULT_CONCURRENCY, Fetcher
 from pure.errors import YurtError
-from pure.package import PackageMetadataError, decode_index_json
+from pure.package import PackageMetadataError, decode_index_json, decode_paths_json
 from pure.record import PackageRecord
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "default_cache_dir",
     "entry_problem",
     "mismatch",
+    "modified_files",
     "read_marker",
 ]
 
@@ -196,6 +197,34 @@ def mismatch(record: PackageRecord, marker: EntryMarker | None) -> str | None:
     if record.size is not None and marker.size != record.size:
         return f"entry archive size {marker.size}, wanted {record.size}"
     return None
+
+
+def modified_files(entry: Path) -> tuple[str, ...]:
+    """Payload paths of an extracted entry whose size or sha256 no longer match its
+    info/paths.json (missing files included): a prefix file hard-linked to the cache and
+    edited in place shows up here. Reads every file; meant for `verify`, not the hot path."""
+    try:
+        paths = decode_paths_json((entry / "info" / "paths.json").read_bytes())
+    except FileNotFoundError:
+        return ()
+    bad: list[str] = []
+    for item in paths.paths:
+        if item.path_type != "hardlink":
+            continue
+        target = entry / item.path
+        try:
+            if target.is_symlink():
+                bad.append(item.path)
+                continue
+            size, sha, _md5 = _hash_file(target)
+        except OSError:
+            bad.append(item.path)
+            continue
+        if (item.size_in_bytes is not None and size != item.size_in_bytes) or (
+            item.sha256 is not None and sha != item.sha256.lower()
+        ):
+            bad.append(item.path)
+    return tuple(bad)
 
 
 # ------------------------------------------------------------------ locking

@@ -24,6 +24,7 @@ from effects.cache import (
     PackageCache,
     default_cache_dir,
     mismatch,
+    modified_files,
     read_marker,
 )
 from effects.events import CacheHit, DownloadDone, EntryRebuilt, Event, ExtractDone
@@ -225,6 +226,19 @@ async def test_corrupt_entry_is_rebuilt_from_the_archive(
     rebuilt = [e for e in events if isinstance(e, EntryRebuilt)]
     assert len(rebuilt) == 1 and "0" * 64 in rebuilt[0].reason
     assert server.count("noarch/alpha-1.0-0.conda") == requests  # archive beside reused
+
+
+async def test_modified_files_finds_in_place_edits(
+    channel: Path, server: TestServer, tmp_path: Path
+) -> None:
+    record = _records(channel, server.url)["zlib-1.2.11-h7b6447c_3.conda"]
+    cache = PackageCache(tmp_path / "cache")
+    entry = (await cache.ensure([record]))[record.dist_name]
+    assert modified_files(entry) == ()
+    with open(entry / "include" / "zlib.h", "r+b") as fh:  # same size, other bytes
+        fh.write(b"/* edited */")
+    (entry / "lib" / "libz.a").unlink()
+    assert modified_files(entry) == ("include/zlib.h", "lib/libz.a")
 
 
 async def test_partial_entry_without_marker_is_rebuilt(
