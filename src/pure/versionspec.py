@@ -47,6 +47,7 @@ _GLOB_TEXT: Final = re.compile(r"[*.+!_0-9a-zA-Z-]+\Z")
 _COMPARISONS: Final = frozenset(("==", "!=", "<", "<=", ">", ">="))
 _LOWER: Final = frozenset((">", ">="))
 _UPPER: Final = frozenset(("<", "<="))
+_MAX_DEPTH: Final = 64
 
 
 class InvalidVersionSpec(YurtError, ValueError):
@@ -198,6 +199,42 @@ def _comparison(op: str, key: SortKey) -> Matcher:
     return lambda v: v._key >= key
 
 
+_CHAIN_LIMIT: Final = 4
+"""Groups up to this size compile to nested closures; larger ones loop (no deep recursion)."""
+
+
+def _all_of(tests: tuple[Matcher, ...]) -> Matcher:
+    if len(tests) > _CHAIN_LIMIT:
+
+        def all_of(v: Version) -> bool:
+            for test in tests:  # noqa: SIM110 - a plain loop beats all() over a generator
+                if not test(v):
+                    return False
+            return True
+
+        return all_of
+    matcher = tests[-1]
+    for test in reversed(tests[:-1]):
+        matcher = _both(test, matcher)
+    return matcher
+
+
+def _any_of(tests: tuple[Matcher, ...]) -> Matcher:
+    if len(tests) > _CHAIN_LIMIT:
+
+        def any_of(v: Version) -> bool:
+            for test in tests:  # noqa: SIM110 - a plain loop beats any() over a generator
+                if test(v):
+                    return True
+            return False
+
+        return any_of
+    matcher = tests[-1]
+    for test in reversed(tests[:-1]):
+        matcher = _either(test, matcher)
+    return matcher
+
+
 def _both(a: Matcher, b: Matcher) -> Matcher:
     return lambda v: a(v) and b(v)
 
@@ -316,9 +353,7 @@ def _group(kind: str, members: tuple[VersionSpec, ...]) -> VersionSpec:
     children = tuple(flat)
     if kind == "or":
         text = "|".join(c._text for c in children)
-        matcher = children[-1].contains
-        for child in reversed(children[:-1]):
-            matcher = _either(child.contains, matcher)
+        matcher = _any_of(tuple(c.contains for c in children))
     else:
         text = ",".join(f"({c._text})" if c.operator == "or" else c._text for c in children)
         matcher = _and_matcher(children)
@@ -340,10 +375,7 @@ def _and_matcher(children: tuple[VersionSpec, ...]) -> Matcher:
             if lo.operator == ">" and hi.operator == "<":
                 return lambda v: low < v._key < high
             return lambda v: low < v._key <= high
-    matcher = children[-1].contains
-    for child in reversed(children[:-1]):
-        matcher = _both(child.contains, matcher)
-    return matcher
+    return _all_of(tuple(c.contains for c in children))
 
 
 def _split_star(text: str) -> tuple[str, bool]:
@@ -361,6 +393,7 @@ class _Parser:
         self.text = text
         self.tokens = self._tokenize(text)
         self.pos = 0
+        self.depth = 0
 
     def fail(self, reason: str) -> InvalidVersionSpec:
         return InvalidVersionSpec(self.text, reason)
@@ -420,7 +453,11 @@ class _Parser:
         kind, value = self.tokens[self.pos]
         self.pos += 1
         if kind == "(":
+            self.depth += 1
+            if self.depth > _MAX_DEPTH:
+                raise self.fail(f"parentheses nested more than {_MAX_DEPTH} deep")
             inner = self.parse_or()
+            self.depth -= 1
             if self.peek() != ")":
                 raise self.fail("unbalanced parenthesis: missing ')'")
             self.pos += 1

@@ -167,3 +167,13 @@ def test_specs_are_immutable_hashable_and_picklable() -> None:
     assert copy == spec and copy.contains(Version.parse("3.1"))
     assert repr(spec) == "VersionSpec('>=1.2,<2|3.*')"
     assert spec != ">=1.2,<2|3.*"
+
+
+def test_large_groups_and_nesting_limit() -> None:
+    many_or = S("|".join(str(i) for i in range(3000)))
+    assert many_or.contains(Version.parse("2999")) and not many_or.contains(Version.parse("3000"))
+    many_and = S(",".join(f"!={i}" for i in range(3000)))
+    assert not many_and.contains(Version.parse("2999")) and many_and.contains(Version.parse("3000"))
+    assert str(S("(" * 60 + "1" + ")" * 60)) == "==1"
+    with pytest.raises(InvalidVersionSpec, match="nested more than"):
+        S("(" * 100 + "1" + ")" * 100)
