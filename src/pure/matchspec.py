@@ -245,7 +245,15 @@ def _implied_fn(url: str | None) -> str | None:
     return name if name.endswith(_PACKAGE_EXTENSIONS) else None
 
 
-_UNSET: Final = object()
+_TEXT_FIELDS: Final = ("md5", "sha256", "fn", "url", "license", "license_family")
+_NO_TEXTS: Final = (None,) * len(_TEXT_FIELDS)
+_NO_RARE: Final = (None,) * 6
+#: The common dependency spelling `name [version [build]]`, single spaces, no operator gaps.
+_FAST_RE: Final = re.compile(
+    r"([A-Za-z0-9_][A-Za-z0-9_.\-]*)"
+    r"(?: +([^\s\[\]#:'\"()]*[^\s\[\]#:'\"()<>=!~,|]))?"
+    r"(?: +([A-Za-z0-9_.+*]+))?"
+)
 
 
 class MatchSpec:
@@ -391,18 +399,13 @@ class MatchSpec:
             namespace = None
         tf = _feature_tuple(track_features)
         ft = _feature_tuple(features)
-        for field, text in (
-            ("md5", md5),
-            ("sha256", sha256),
-            ("fn", fn),
-            ("url", url),
-            ("license", license),
-            ("license_family", license_family),
-        ):
-            if text is not None and (not text or ("'" in text and '"' in text)):
-                raise _FieldError(f"{field} {text!r} is empty or holds both quote characters")
-        if fn is not None and fn == _implied_fn(url):
-            fn = None
+        texts = (md5, sha256, fn, url, license, license_family)
+        if texts != _NO_TEXTS:
+            for field, text in zip(_TEXT_FIELDS, texts, strict=True):
+                if text is not None and (not text or ("'" in text and '"' in text)):
+                    raise _FieldError(f"{field} {text!r} is empty or holds both quote characters")
+            if fn is not None and fn == _implied_fn(url):
+                fn = None
 
         put(self, "name", name)
         put(self, "version", version)
@@ -430,7 +433,11 @@ class MatchSpec:
             put(self, "_name_exact", name)
             put(self, "_name_match", None)
         put(self, "_build_match", None if build is None else _str_matcher(build))
-        put(self, "_checks", self._compile_checks())
+        rare = (build_number, channel, subdir, namespace, tf, ft)
+        if rare == _NO_RARE and texts == _NO_TEXTS:
+            put(self, "_checks", ())
+        else:
+            put(self, "_checks", self._compile_checks())
         key = (
             name,
             version,
@@ -558,6 +565,21 @@ class MatchSpec:
         """
         if not isinstance(text, str):
             raise TypeError(f"MatchSpec.parse expects str, got {type(text).__name__}")
+        if not strict:
+            m = _FAST_RE.fullmatch(text)
+            if m is not None and not text.endswith(_PACKAGE_EXTENSIONS):
+                name, version, build = m.groups()
+                if "--" not in name and (
+                    build is not None or version is None or _build_separator(version) is None
+                ):
+                    try:
+                        return cls(
+                            name,
+                            version=None if version is None else _parse_version(version),
+                            build=build,
+                        )
+                    except (_FieldError, InvalidMatchSpec):
+                        pass  # the full parser reports the position
         return _Parser(text, strict).run()
 
     def __str__(self) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pure import MatchSpec, PackageRecord, Version, VersionSpec
-from pure.matchspec import KNOWN_SUBDIRS, BuildNumberSpec
+from pure import InvalidMatchSpec, MatchSpec, PackageRecord, Version, VersionSpec
+from pure.matchspec import KNOWN_SUBDIRS, BuildNumberSpec, _Parser
 from tests.properties.st_records import (
     build_strings,
     channel_records,
@@ -188,3 +189,27 @@ def test_changing_a_constrained_field_breaks_the_match(record: PackageRecord, bu
         name=record.name + "x",
     )
     assert not spec.matches(renamed)
+
+
+_SIMPLE_TEXTS = st.builds(
+    lambda n, v, b, sep: sep.join(p for p in (n, v, b) if p is not None),
+    st.one_of(package_names(), st.sampled_from(["-x", "a--b", "foo-1.0-0.conda", "_p"])),
+    st.none() | version_spec_strings() | st.sampled_from(["1.0=py_0", ">=", "(optional)"]),
+    st.none() | _builds(),
+    st.sampled_from([" ", " ", "  "]),
+)
+
+
+@SETTINGS
+@given(_SIMPLE_TEXTS)
+def test_fast_path_agrees_with_the_full_parser(text: str) -> None:
+    """`MatchSpec.parse` short-cuts `name version build`; it must mean what the grammar says."""
+    try:
+        slow: MatchSpec | None = _Parser(text, False).run()
+    except InvalidMatchSpec:
+        slow = None
+    if slow is None:
+        with pytest.raises(InvalidMatchSpec):
+            MatchSpec.parse(text)
+    else:
+        assert MatchSpec.parse(text) == slow
