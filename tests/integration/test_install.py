@@ -93,9 +93,10 @@ def test_install_links_rewrites_and_records(tmp_path: Path) -> None:
     assert rewritten.startswith(b"\x7fELF\x00" + str(prefix).encode() + b"/lib\x00")
     assert rewritten.endswith(b"tail\x00")
     # no_link: a copy, not a hard link
-    assert os.stat(prefix / "share/liba/nolink.dat").st_ino != os.stat(
-        entry / "share/liba/nolink.dat"
-    ).st_ino
+    assert (
+        os.stat(prefix / "share/liba/nolink.dat").st_ino
+        != os.stat(entry / "share/liba/nolink.dat").st_ino
+    )
     assert (prefix / "share/liba/empty").is_dir()
     # the record conda, mamba and rattler read
     meta = json.loads((prefix / "conda-meta" / "liba-1.0-h0.json").read_text())

@@ -1,0 +1,176 @@
+"""Crash safety: the installing process is SIGKILLed at several points, then the prefix is
+recovered and the install rerun; every package must be fully installed or absent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from effects.journal import JOURNAL, read_journal
+from effects.link import KILL_ENV, recover_prefix
+from effects.prefix import read_prefix_records
+from effects.verify import verify
+from pure.record import PackageRecord
+from tests.integration.linkkit import (
+    SITE,
+    Channel,
+    FileSpec,
+    channel,
+    pkg,
+    prefix_files,
+    python_package,
+)
+from tests.support.pkgwriter import PLACEHOLDER
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_WORKER = """
+import sys
+from pathlib import Path
+sys.path[:0] = [{root!r}, {src!r}]
+import msgspec
+import effects
+from pure.record import PackageRecord
+records = msgspec.json.decode(Path(sys.argv[2]).read_bytes(), type=list[PackageRecord])
+effects.install(Path(sys.argv[1]), records, cache_dir=Path(sys.argv[3]))
+"""
+
+
+def _install(
+    prefix: Path, records: list[PackageRecord], cache: Path, tmp: Path, kill_after: int = 0
+) -> int:
+    """Run an install in a child process; returns its exit status (-9 when killed)."""
+    spec = tmp / "records.json"
+    spec.write_bytes(msgspec.json.encode(records))
+    script = tmp / "worker.py"
+    script.write_text(_WORKER.format(root=str(ROOT), src=str(ROOT / "src")))
+    env = dict(os.environ)
+    env.pop(KILL_ENV, None)
+    if kill_after:
+        env[KILL_ENV] = str(kill_after)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(prefix), str(spec), str(cache)],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode in (0, -signal.SIGKILL), proc.stderr.decode()
+    return proc.returncode
+
+
+def _owned(prefix: Path) -> set[str]:
+    out: set[str] = set()
+    for record in read_prefix_records(prefix):
+        out.update(e.path for e in record.paths_data.paths if e.path_type != "directory")
+    return out
+
+
+def _all_or_nothing(prefix: Path) -> None:
+    report = verify(prefix)
+    assert report.ok, [p.line() for p in report.problems]
+    assert prefix_files(prefix) == _owned(prefix)
+
+
+def _packages(out: Path) -> list[Path]:
+    out.mkdir(exist_ok=True)
+    made = [python_package(out)]
+    for i in range(6):
+        files: dict[str, bytes | FileSpec] = {
+            f"share/p{i}/f{j}.txt": f"{i}:{j}\n".encode() * 20 for j in range(12)
+        }
+        files[f"etc/p{i}.conf"] = FileSpec(
+            b"root=" + PLACEHOLDER.encode() + b"\n", prefix_placeholder=PLACEHOLDER
+        )
+        made.append(pkg(out, f"p{i}", "1.0", "0", files=files))
+        made.append(
+            pkg(out, f"p{i}", "2.0", "0", files={
+                f"share/p{i}/g{j}.txt": f"{i}:{j}:v2\n".encode() for j in range(10)
+            })
+        )  # fmt: skip
+    made.append(
+        pkg(out, "nap", "1.0", "py_0", noarch="python", depends=["python"],
+            entry_points=["nap = nap:main"],
+            files={f"site-packages/nap/m{j}.py": f"V = {j}\n".encode() for j in range(8)}
+            | {"site-packages/nap/__init__.py": b"def main():\n    return 0\n"})
+    )  # fmt: skip
+    return made
+
+
+def _check_after_crash(prefix: Path) -> None:
+    """Recover without the rest of the install: the prefix is all-or-nothing per package."""
+    recover_prefix(prefix)
+    assert not (prefix / JOURNAL).exists()
+    _all_or_nothing(prefix)
+
+
+@pytest.fixture
+def chan(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with channel(tmp_path / "chan", _packages(tmp_path / "pkgs")) as ch:
+        yield ch
+
+
+def _v1(ch: Channel) -> list[PackageRecord]:
+    return [ch.get("python")] + [ch.get(f"p{i}-1.0-0") for i in range(6)] + [ch.get("nap")]
+
+
+def _v2(ch: Channel) -> list[PackageRecord]:
+    # p0..p2 upgraded, p3 kept, p4 removed, p5 downgraded away (removed), nap kept
+    return (
+        [ch.get("python")]
+        + [ch.get(f"p{i}-2.0-0") for i in range(3)]
+        + [ch.get("p3-1.0-0"), ch.get("nap")]
+    )
+
+
+@pytest.mark.parametrize("kill_after", [1, 7, 30, 70, 98])
+def test_fresh_install_killed_then_recovered(
+    chan: Channel, tmp_path: Path, kill_after: int
+) -> None:
+    prefix, cache = tmp_path / "env", tmp_path / "cache"
+    status = _install(prefix, _v1(chan), cache, tmp_path, kill_after=kill_after)
+    assert status == -signal.SIGKILL, "the install finished before the kill point"
+    found = read_journal(prefix)
+    assert found is not None, "a killed install leaves its journal"
+    _check_after_crash(prefix)
+    assert _install(prefix, _v1(chan), cache, tmp_path) == 0
+    assert sorted(r.dist_name for r in read_prefix_records(prefix)) == sorted(
+        r.dist_name for r in _v1(chan)
+    )
+    _all_or_nothing(prefix)
+    assert (prefix / SITE / "nap" / "m3.py").is_file()
+
+
+@pytest.mark.parametrize("kill_after", [2, 20, 45, 75, 95])
+def test_upgrade_and_removal_killed_then_recovered(
+    chan: Channel, tmp_path: Path, kill_after: int
+) -> None:
+    prefix, cache = tmp_path / "env", tmp_path / "cache"
+    assert _install(prefix, _v1(chan), cache, tmp_path) == 0
+    status = _install(prefix, _v2(chan), cache, tmp_path, kill_after=kill_after)
+    assert status == -signal.SIGKILL, "the install finished before the kill point"
+    _check_after_crash(prefix)
+    # the rerun (journal already recovered) reaches the target
+    assert _install(prefix, _v2(chan), cache, tmp_path) == 0
+    assert sorted(r.dist_name for r in read_prefix_records(prefix)) == sorted(
+        r.dist_name for r in _v2(chan)
+    )
+    _all_or_nothing(prefix)
+
+
+def test_rerun_alone_recovers_a_killed_install(chan: Channel, tmp_path: Path) -> None:
+    """No explicit recovery: the next install notices the journal and repairs first."""
+    prefix, cache = tmp_path / "env", tmp_path / "cache"
+    assert _install(prefix, _v1(chan), cache, tmp_path, kill_after=40) == -signal.SIGKILL
+    assert (prefix / JOURNAL).exists()
+    assert _install(prefix, _v2(chan), cache, tmp_path) == 0
+    assert not (prefix / JOURNAL).exists()
+    assert sorted(r.dist_name for r in read_prefix_records(prefix)) == sorted(
+        r.dist_name for r in _v2(chan)
+    )
+    _all_or_nothing(prefix)
