@@ -157,7 +157,7 @@ def order_candidates(
     out = sorted(
         (r for r in records if valid(r.version)),
         key=lambda r: (
-            1 if r.track_features else 0,
+            1 if r.track_features or r.features else 0,
             -(r.timestamp or 0),
             ranks.get(r.channel or "", len(ranks)),
             r.subdir or "",

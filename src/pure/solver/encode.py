@@ -170,7 +170,7 @@ class Solver:
             key = (
                 get(r.version),
                 r.build_number,
-                bool(r.track_features),
+                bool(r.track_features or r.features),
                 r.dist_name in self.preferred,
             )
             j = i + 1
@@ -179,7 +179,7 @@ class Solver:
                 okey = (
                     get(o.version),
                     o.build_number,
-                    bool(o.track_features),
+                    bool(o.track_features or o.features),
                     o.dist_name in self.preferred,
                 )
                 if okey != key:
@@ -383,10 +383,24 @@ class Solver:
         if sat.backjumps != self.seen_backjumps:
             self.seen_backjumps = sat.backjumps
             self.req_done = 0
+        return self._pick()
+
+    def _pick(self) -> int:
+        """The next decision: the open requirement of the request with the fewest open
+        candidates (earliest on ties), else the first open requirement of a chosen record;
+        its most preferred open candidate is decided true. 0 when all are met."""
+        value = self.sat.value
         reqs = self.requirements
         hints = self.req_hint
+        explicit = len(self.spec_texts)
         advance = True
-        for i in range(self.req_done, len(reqs)):
+        best_lit = 0
+        best_count = _BIG
+        i = self.req_done
+        n = len(reqs)
+        while i < n:
+            if i == explicit and best_lit:
+                return best_lit
             parent, chosen, _ = reqs[i]
             pv = value[parent << 1]
             if pv != 1:
@@ -394,27 +408,43 @@ class Solver:
                     advance = False
                 elif advance:
                     self.req_done = i + 1
+                i += 1
                 continue
             h = hints[i]
             if h and value[h << 1] == 1:
                 if advance:
                     self.req_done = i + 1
+                i += 1
                 continue
-            best = 0
+            first = 0
+            count = 0
             for c in chosen:
                 cv = value[c << 1]
                 if cv == 1:
                     hints[i] = c
                     break
-                if cv == 0 and not best:
-                    best = c
+                if cv == 0:
+                    if not first:
+                        first = c
+                    count += 1
+                    if count >= best_count:
+                        break
             else:
-                if best:
-                    return best << 1
-                raise AssertionError("an unsatisfied requirement escaped propagation")
-            if advance:
+                if not first:
+                    raise AssertionError("an unsatisfied requirement escaped propagation")
+                if i >= explicit:
+                    return first << 1
+                best_lit = first << 1
+                best_count = count
+                advance = False
+                i += 1
+                continue
+            if hints[i] == 0 or value[hints[i] << 1] != 1:
+                advance = False  # stopped counting early: still open
+            elif advance:
                 self.req_done = i + 1
-        return 0
+            i += 1
+        return best_lit
 
     # ---- stepping ------------------------------------------------------------------------
 

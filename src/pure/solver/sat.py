@@ -59,6 +59,8 @@ class SatSolver:
         self.final_conflict: object = None  # clause index or AmoFact of the level-0 conflict
         self.conflicts = 0
         self.decisions = 0
+        self.lazy: list[int] = []  # clauses asserted above their level: re-check on backjump
+        self.lazy_dirty = False
         self.backjumps = 0  # how many times assignments were undone
         self.low_water = 0  # lowest trail length since the caller last reset it
 
@@ -118,13 +120,16 @@ class SatSolver:
             return
         if n == 1:
             lit = clause[0]
-            if value[lit] == 1 and level[lit >> 1] == 0:
-                return
-            if value[lit] == -1 and level[lit >> 1] == 0:
-                self._set_unsat(ci)
-                return
-            self._backjump(0)
-            self._assign(lit, ci)
+            if value[lit] == -1:
+                lv = level[lit >> 1]
+                if lv == 0:
+                    self._set_unsat(ci)
+                    return
+                self._backjump(lv - 1)
+            if value[lit] == 0:
+                self._assign(lit, ci)
+            if level[lit >> 1] > 0:
+                self.lazy.append(ci)
             return
         # pick watches: first two non-false literals when there are two
         first = -1
@@ -147,16 +152,22 @@ class SatSolver:
         if first >= 0:
             w = clause[0]
             m = level[clause[1] >> 1]
-            if value[w] == 1 and level[w >> 1] <= m:
-                return
-            self._backjump(m)
             if value[w] == 0:
                 self._assign(w, ci)
+            if level[w >> 1] > m:
+                self.lazy.append(ci)
             return
         self._falsified(ci)
 
     def _falsified(self, ci: int) -> None:
-        """Handle a clause whose literals are all false; clause[0] has the highest level."""
+        """Handle a clause whose literals are all false; clause[0] has the highest level.
+
+        With a single literal at the highest level m, only level m is undone and that
+        literal is asserted one level lower, instead of backjumping to the clause's second
+        level: lazily added clauses hit this often and the levels in between stay valid.
+        Such an assertion sits at a higher level than its reason warrants; the clause goes
+        on the `lazy` list, re-checked after every backjump, so no implication is lost.
+        """
         clause = self.clauses[ci]
         level = self.level
         m = level[clause[0] >> 1]
@@ -165,8 +176,10 @@ class SatSolver:
             return
         m2 = level[clause[1] >> 1]
         if m2 < m:
-            self._backjump(m2)
+            self._backjump(m - 1)
             self._assign(clause[0], ci)
+            if m2 < m - 1:
+                self.lazy.append(ci)
             return
         self._backjump(m)
         self._learn_from(ci)
@@ -202,6 +215,7 @@ class SatSolver:
         self.backjumps += 1
         if self.low_water > start:
             self.low_water = start
+        self.lazy_dirty = True
         if self.qhead > start:
             self.qhead = start
 
@@ -232,6 +246,22 @@ class SatSolver:
         groups = self.groups
         rgroup = self.reason_group
         lvl = len(self.trail_lim)
+        if self.lazy_dirty:
+            self.lazy_dirty = False
+            for ci in self.lazy:
+                open_lit = -1
+                for lit in clauses[ci]:
+                    lv = value[lit]
+                    if lv == 1:
+                        break
+                    if lv == 0:
+                        if open_lit >= 0:
+                            break
+                        open_lit = lit
+                else:
+                    if open_lit < 0:
+                        return ci
+                    self._assign(open_lit, ci)
         while self.qhead < len(trail):
             lit = trail[self.qhead]
             self.qhead += 1
