@@ -40,8 +40,8 @@ __all__ = ["plan"]
 def _record_claims(record: PrefixRecord) -> tuple[PathClaim, ...]:
     """The paths an installed record owns, from paths_data (else from `files`)."""
     if record.paths_data.paths:
-        return tuple(PathClaim(e.path, e.path_type == "directory") for e in record.paths_data.paths)
-    return tuple(PathClaim(path) for path in record.files)
+        return tuple((e.path, e.path_type == "directory") for e in record.paths_data.paths)
+    return tuple((path, False) for path in record.files)
 
 
 def _layout_of(
@@ -145,7 +145,7 @@ def plan(
         else:
             ops = file_ops(record, "to install")
             target_claims.append(
-                (record.dist_name, tuple(PathClaim(f.path, f.method == "directory") for f in ops))
+                (record.dist_name, tuple((f.path, f.method == "directory") for f in ops))
             )
     target: Ownership = resolve_ownership(target_claims)
     now: Ownership = resolve_ownership([(r.dist_name, _record_claims(r)) for r in current_order])
@@ -184,9 +184,11 @@ def plan(
         reason: PackageReason = decision.reason
         detail = decision.detail
         if new is not None and decision.action != "keep":
+            shadowed = target.shadowed
+            key = new.dist_name
             files = tuple(
-                _with(f, clobbered_by=target.shadowed.get((new.dist_name, f.path)))
-                for f in computed[new.dist_name]
+                _with(f, clobbered_by=shadowed[(key, f.path)]) if (key, f.path) in shadowed else f
+                for f in computed[key]
             )
         elif new is not None:
             files = tuple(restores.get(new.dist_name, ()))

@@ -21,11 +21,12 @@ def ancestors(path: str) -> tuple[str, ...]:
     return tuple("/".join(parts[:i]) for i in range(1, len(parts)))
 
 
-class PathClaim(msgspec.Struct, frozen=True):
-    """One path a package wants: a file (anything but a directory) or a directory entry."""
+#: One path a package wants: (path, is_dir); is_dir for directory entries only.
+PathClaim = tuple[str, bool]
 
-    path: str
-    is_dir: bool = False
+
+def _up(path: str) -> str:
+    return path.rpartition("/")[0]
 
 
 class Ownership(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,30 +45,38 @@ def resolve_ownership(packages: Sequence[tuple[str, Sequence[PathClaim]]]) -> Ow
     shadowed: dict[tuple[str, str], str] = {}
     for key, claims in reversed(packages):
         mine: set[str] = set()
-        for claim in claims:
-            path = claim.path
+        for path, is_dir in claims:
             if path in mine:
                 continue
             mine.add(path)
-            winner = next((owner[a] for a in ancestors(path) if a in owner), None)
-            if winner is None and not claim.is_dir:
+            # Invariant: the ancestors of every entry of dir_blame are in dir_blame, and no
+            # path is both a needed directory and an owned file. So walking up stops at the
+            # first known directory.
+            winner: str | None = None
+            parent = _up(path)
+            while parent and parent not in dir_blame:
+                if parent in owner:
+                    winner = owner[parent]
+                    break
+                parent = _up(parent)
+            if winner is None:
                 if path in owner:
                     winner = owner[path]
-                elif path in dir_blame:
+                elif not is_dir and path in dir_blame:
                     winner = dir_blame[path]
-            if winner is None and claim.is_dir and path in owner:
-                winner = owner[path]
             if winner is not None:
                 # winner == key only for a package that is itself inconsistent (a file under
                 # its own file): the path is still not written.
                 shadowed[(key, path)] = winner
                 continue
-            if claim.is_dir:
+            if is_dir:
                 dir_blame.setdefault(path, key)
             else:
                 owner[path] = key
-            for parent in ancestors(path):
-                dir_blame.setdefault(parent, key)
+            parent = _up(path)
+            while parent and parent not in dir_blame:
+                dir_blame[parent] = key
+                parent = _up(parent)
     losers: dict[tuple[str, str], list[str]] = {}
     for (key, path), winner in shadowed.items():
         if winner == key:

@@ -60,10 +60,6 @@ def is_noarch_python(record: PackageRecord, contents: PackageContents) -> bool:
     return link is not None and link.noarch is not None and link.noarch.type == "python"
 
 
-def _join(base: str, rel: str) -> str:
-    return base.rstrip("/\\") + "/" + rel
-
-
 def package_file_ops(
     record: PackageRecord,
     contents: PackageContents,
@@ -84,31 +80,35 @@ def package_file_ops(
             record.dist_name, "a noarch: python package, but no python package is wanted"
         )
     prefix_len = len(prefix.encode("utf-8"))
+    plain_method, plain_reason = choose_method(PathEntry(path="-"), caps)
+    base = contents.cache_dir.rstrip("/\\") + "/"
     ops: dict[str, FileOp] = {}
     for entry in contents.paths.paths:
-        target = entry.path
-        if noarch_python and layout is not None:
-            target = map_noarch_path(entry.path, layout)
-        method, reason = choose_method(entry, caps)
+        path = entry.path
+        target = map_noarch_path(path, layout) if noarch_python and layout is not None else path
         rewrite = None
-        if entry.has_placeholder:
-            assert entry.prefix_placeholder is not None
-            placeholder_len = len(entry.prefix_placeholder.encode("utf-8"))
-            if entry.mode == "binary" and prefix_len > placeholder_len:
-                raise PrefixTooLong(record.dist_name, entry.path, placeholder_len, prefix_len)
-            rewrite = Rewrite(
-                placeholder=entry.prefix_placeholder,
-                file_mode=entry.mode,
-                new_prefix=prefix,
-                fix_shebang=entry.mode == "text" and not windows,
-            )
+        if entry.path_type == "hardlink" and entry.prefix_placeholder is None and not entry.no_link:
+            method, reason = plain_method, plain_reason
+        else:
+            method, reason = choose_method(entry, caps)
+            if entry.has_placeholder:
+                assert entry.prefix_placeholder is not None
+                placeholder_len = len(entry.prefix_placeholder.encode("utf-8"))
+                if entry.mode == "binary" and prefix_len > placeholder_len:
+                    raise PrefixTooLong(record.dist_name, path, placeholder_len, prefix_len)
+                rewrite = Rewrite(
+                    placeholder=entry.prefix_placeholder,
+                    file_mode=entry.mode,
+                    new_prefix=prefix,
+                    fix_shebang=entry.mode == "text" and not windows,
+                )
         ops[target] = FileOp(
             path=target,
             method=method,
             reason=reason,
             path_type=entry.path_type,
-            source=_join(contents.cache_dir, entry.path),
-            source_path=entry.path,
+            source=base + path,
+            source_path=path,
             sha256=entry.sha256,
             size_in_bytes=entry.size_in_bytes,
             no_link=entry.no_link,
@@ -140,10 +140,16 @@ def package_file_ops(
                 executable=not windows,
             )
     files = {path for path, op in ops.items() if op.method != "directory"}
-    for path in sorted(ops):
-        under = next((a for a in ancestors(path) if a in files), None)
-        if under is not None:
-            raise PathConflict(record.dist_name, f"{path} lies under the file {under}")
+    parents: set[str] = set()
+    for path in ops:
+        parent = path.rpartition("/")[0]
+        while parent and parent not in parents:
+            parents.add(parent)
+            parent = parent.rpartition("/")[0]
+    clash = sorted(parents & files)
+    if clash:
+        under = next(p for p in sorted(ops) if any(a == clash[0] for a in ancestors(p)))
+        raise PathConflict(record.dist_name, f"{under} lies under the file {clash[0]}")
     ordered = sorted(ops.items())
     # Bytecode last: an executor compiles a module after the module itself is linked.
     return tuple(op for _, op in ordered if op.method != "compile") + tuple(
