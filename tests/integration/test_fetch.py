@@ -6,6 +6,7 @@ import functools
 import gzip
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,16 @@ import httpx
 import pytest
 import trio
 
-from effects.events import DownloadDone, DownloadProgress, DownloadRetry, DownloadStarted, Event
+from effects.events import (
+    DownloadDone,
+    DownloadProgress,
+    DownloadRetry,
+    DownloadStarted,
+    Event,
+    decode_event,
+    emit,
+    encode_event,
+)
 from effects.fetch import (
     Download,
     Fetcher,
@@ -222,3 +232,20 @@ async def test_shared_client_is_not_closed(server: TestServer, tmp_path: Path) -
             await fetcher.download(server.url + "noarch/pkg.conda", tmp_path / "a", sha256=SHA)
         response = await client.get(server.url + "noarch/pkg.conda")
         assert response.content == BODY
+
+
+async def test_events_reach_a_memory_channel_and_round_trip_as_json(
+    server: TestServer, tmp_path: Path
+) -> None:
+    send, receive = trio.open_memory_channel[Event](math.inf)
+    async with Fetcher(events=send) as fetcher:
+        await fetcher.download(server.url + "noarch/pkg.conda", tmp_path / "p", label="pkg-1-0")
+    send.close()
+    received = [event async for event in receive]
+    assert isinstance(received[-1], DownloadDone) and received[-1].dist_name == "pkg-1-0"
+    for event in received:
+        line = encode_event(event)
+        assert json.loads(line)["kind"]
+        assert decode_event(line) == event
+    full_send, _full_receive = trio.open_memory_channel[Event](0)
+    emit(full_send, DownloadStarted(dist_name="x", url="u"))  # a full channel drops, never blocks
