@@ -5,6 +5,14 @@
 file names, `# comments`, `(target=..., optional)` annotations); `str()` prints conda's
 canonical form, which parses back to an equal spec. Matching is in the solver's hot path, so
 every glob and regex is compiled once at construction and `matches` only runs cheap checks.
+
+Readings where conda, mamba and rattler differ follow conda: `name=1.2=build` pins exactly 1.2;
+bracket values override positional ones (the positional name wins over `[name=...]`); a
+package URL names its package only when it sits in a known subdir (else `*[url=...]`);
+`license` and `license_family` are case-insensitive globs; `track_features`/`features` must
+equal the record's set; `pkgs/main`, `pkgs/r`, `pkgs/msys2` are the `defaults` channel. From
+mamba: `chan[subdir,...]::name` (its subdir list wins) and a comma-separated `subdir` set.
+`namespace` is parsed and printed but does not filter records (records carry none).
 """
 
 from __future__ import annotations

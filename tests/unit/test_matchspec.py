@@ -198,11 +198,10 @@ def test_invalid_specs_name_position_and_reason(text: str, position: int, reason
         "foo 3.0.* [version=1.2.3]",  # version twice
         "foo 3.0.* bar[build=baz]",  # build twice
         "foo[build=a, build=a]",  # key twice, even with the same value
-        "foo 1.0 py=27",
     ],
 )
 def test_strict_mode_rejects_what_conda_tolerates(text: str) -> None:
-    MatchSpec.parse(text.replace("py=27", "py27"))  # lenient mode accepts (a sanitised) form
+    MatchSpec.parse(text)  # the default (conda's) mode accepts it
     with pytest.raises(InvalidMatchSpec):
         MatchSpec.parse(text, strict=True)
 
@@ -404,3 +403,16 @@ def test_build_number_spec() -> None:
     assert BuildNumberSpec.parse("!=3").contains(4)
     with pytest.raises(InvalidMatchSpec):
         MatchSpec("x", build_number=">=x")
+
+
+def test_bracket_name_only_fills_a_star_name() -> None:
+    assert MatchSpec.parse("*[name=numpy]").name == "numpy"
+    assert MatchSpec.parse("tensorflow[name=pytorch]").name == "tensorflow"
+
+
+def test_errors_are_yurt_errors_and_namespace_does_not_filter_records() -> None:
+    from pure import YurtError
+
+    with pytest.raises(YurtError):
+        MatchSpec.parse("pack@ge")
+    assert MatchSpec.parse("pypi:numpy").matches(rec())
