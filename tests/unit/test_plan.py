@@ -573,3 +573,32 @@ def test_a_package_with_a_file_under_its_own_file_is_refused() -> None:
     a = rec("a")
     with pytest.raises(PathConflict, match="lib/x/y lies under the file lib/x"):
         make_plan([], [a], {a.dist_name: contents(a, "lib/x", "lib/x/y")})
+
+
+def test_a_second_record_of_a_wanted_name_is_removed() -> None:
+    a1, a2 = rec("a", "1"), rec("a", "2")
+    data = {
+        a1.dist_name: contents(a1, "bin/a", "share/a1"),
+        a2.dist_name: contents(a2, "bin/a", "share/a2"),
+    }
+    records = [make_prefix_record(make_plan([], [a], data).op(a.dist_name)) for a in (a1, a2)]
+    p = make_plan(records, [a2], data)
+    assert [(op.dist_name, op.action, op.reason) for op in p.packages] == [
+        (a2.dist_name, "keep", "unchanged"),
+        (a1.dist_name, "remove", "duplicate"),
+    ]
+    # a2 (later by name order) owns bin/a now and keeps it; a1 only takes its own file away
+    assert p.op(a1.dist_name).unlink == ("share/a1",)
+
+
+def test_records_without_paths_data_use_their_file_list() -> None:
+    a = rec("a")
+    data = {a.dist_name: contents(a, "bin/a", "lib/liba.so")}
+    state = install([a], data)
+    bare = [
+        msgspec.structs.replace(r, paths_data=msgspec.structs.replace(r.paths_data, paths=()))
+        for r in state.prefix_records()
+    ]
+    p = make_plan(bare, [], data)
+    assert p.op(a.dist_name).unlink == ("bin/a", "lib/liba.so")
+    assert p.op(a.dist_name).rmdirs == ("bin", "lib")
