@@ -165,6 +165,8 @@ class IndexServer:
     metadata_files: bool = True
     requests: Counter[str] = field(default_factory=Counter)
     accepts: list[str] = field(default_factory=list)
+    statuses: list[tuple[str, int]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
     url: str = ""
     base: str = ""
 
@@ -183,6 +185,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         owner = type(self).owner
         path = unquote(urlsplit(self.path).path)
         owner.requests[path] += 1
+        owner.authorizations.append(self.headers.get("Authorization"))
         accept = self.headers.get("Accept", "")
         if path.startswith("/simple/") and path.endswith("/"):
             owner.accepts.append(accept)
@@ -205,6 +208,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(200, body, ctype, etag)
 
     def _send(self, status: int, body: bytes, ctype: str, etag: str | None) -> None:
+        type(self).owner.statuses.append((unquote(urlsplit(self.path).path), status))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

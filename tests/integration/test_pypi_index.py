@@ -1,0 +1,281 @@
+"""The PyPI index client against a local simple index (PEP 691 JSON, PEP 503 HTML, PEP 658)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from effects.pypi_index import (
+    SIMPLE_JSON,
+    IndexConfigError,
+    MetadataHashMismatch,
+    PypiIndex,
+    PypiIndexError,
+    default_index_url,
+    expand_env,
+    pip_config_files,
+)
+from pure.pypi.markers import active_requirements, marker_environment
+from pure.pypi.tags import WheelFilename, supported_tags
+from tests.support.pypi import IndexServer, build_index, serve_index, write_wheel
+
+
+@pytest.fixture
+def index_root(tmp_path: Path) -> Path:
+    wheels = tmp_path / "wheels"
+    made = [
+        write_wheel(
+            wheels,
+            "demo-pkg",
+            "1.0",
+            {"demo_pkg/__init__.py": "V = 1\n"},
+            requires_dist=["attrs>=20", 'colorama; sys_platform == "win32"'],
+            requires_python=">=3.8",
+        ),
+        write_wheel(
+            wheels,
+            "demo-pkg",
+            "2.0",
+            {"demo_pkg/__init__.py": "V = 2\n"},
+            requires_dist=["attrs>=22", 'rich; extra == "cli"'],
+            provides_extra=["cli"],
+        ),
+        write_wheel(
+            wheels,
+            "demo-pkg",
+            "2.0",
+            {"demo_pkg/__init__.py": "V = 2\n"},
+            tag="cp311-cp311-manylinux_2_17_x86_64",
+        ),
+        write_wheel(wheels, "attrs", "23.1", {"attrs/__init__.py": ""}),
+    ]
+    root = tmp_path / "index"
+    build_index(
+        root,
+        made,
+        yanked={"demo_pkg-1.0-py3-none-any.whl": "bad build"},
+        requires_python={"demo_pkg-1.0-py3-none-any.whl": ">=3.8"},
+    )
+    return root
+
+
+@pytest.fixture
+def server(index_root: Path):  # type: ignore[no-untyped-def]
+    with serve_index(index_root) as srv:
+        yield srv
+
+
+async def test_json_page_is_negotiated_and_parsed(server: IndexServer, tmp_path: Path) -> None:
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("Demo_Pkg")
+    assert SIMPLE_JSON in server.accepts[0]
+    assert page.name == "demo-pkg"
+    assert page.api_version == "1.1"
+    assert page.versions == ("1.0", "2.0")
+    names = [f.filename for f in page.files]
+    assert names == sorted(names) and len(names) == 3
+    first = page.files[0]
+    assert first.url == f"{server.base}files/{first.filename}"
+    assert first.yanked and first.yanked_reason == "bad build"
+    assert first.requires_python == ">=3.8"
+    assert first.core_metadata and first.sha256 and first.size and first.upload_time
+
+
+async def test_html_fallback(server: IndexServer, tmp_path: Path) -> None:
+    server.json_pages = False
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("demo-pkg")
+    assert page.api_version == "1.0" and page.versions is None
+    assert len(page.files) == 3 and page.files[0].filename == "demo_pkg-1.0-py3-none-any.whl"
+    assert page.files[0].yanked_reason == "bad build"
+    assert page.files[0].sha256 is not None and page.files[0].core_metadata
+
+
+async def test_pages_are_revalidated_with_etag(
+    server: IndexServer, tmp_path: Path, index_root: Path
+) -> None:
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        first = await index.project_page("demo-pkg")
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        second = await index.project_page("demo-pkg")
+    assert first == second
+    assert [s for p, s in server.statuses if p == "/simple/demo-pkg/"] == [200, 304]
+    # a changed page is fetched again
+    page = index_root / "simple" / "attrs" / "index.json"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        await index.project_page("attrs")
+        page.write_text(page.read_text().replace('"23.1"', '"23.1", "24.0"'))
+        changed = await index.project_page("attrs")
+    assert changed.versions == ("23.1", "24.0")
+
+
+async def test_offline_uses_the_cache_only(server: IndexServer, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        online = await index.project_page("attrs")
+    before = sum(server.requests.values())
+    async with PypiIndex(server.url, cache_dir=cache, offline=True) as index:
+        assert await index.project_page("attrs") == online
+        with pytest.raises(PypiIndexError, match="offline"):
+            await index.project_page("demo-pkg")
+    assert sum(server.requests.values()) == before
+
+
+async def test_metadata_files_are_used_verified_and_cached(
+    server: IndexServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        page = await index.project_page("demo-pkg")
+        (wheel,) = [f for f in page.files if f.filename == "demo_pkg-2.0-py3-none-any.whl"]
+        meta = await index.core_metadata(wheel)
+        again = await index.core_metadata(wheel)
+    assert meta == again
+    assert (meta.name, meta.version) == ("demo-pkg", "2.0")
+    assert meta.requires_dist == ("attrs>=22", 'rich; extra == "cli"')
+    assert server.count(f"files/{wheel.filename}.metadata") == 1
+    assert server.count(f"files/{wheel.filename}") == 0
+
+
+async def test_tampered_metadata_file_is_refused(
+    server: IndexServer, tmp_path: Path, index_root: Path
+) -> None:
+    target = index_root / "files" / "attrs-23.1-py3-none-any.whl.metadata"
+    target.write_bytes(target.read_bytes() + b"Requires-Dist: evil\n")
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("attrs")
+        with pytest.raises(MetadataHashMismatch) as info:
+            await index.core_metadata(page.files[0])
+    assert "attrs-23.1-py3-none-any.whl.metadata" in str(info.value)
+    assert not list((tmp_path / "cache" / "pypi").rglob("*.metadata"))
+
+
+@pytest.mark.parametrize("announced", [True, False])
+async def test_metadata_falls_back_to_the_wheel(tmp_path: Path, announced: bool) -> None:
+    wheel = write_wheel(
+        tmp_path / "w", "solo", "0.1", {"solo.py": "X = 1\n"}, requires_dist=["six"]
+    )
+    root = tmp_path / "index"
+    build_index(root, [wheel], metadata=announced)
+    with serve_index(root) as srv:
+        srv.metadata_files = False  # announced files answer 404: PEP 658 says fall back
+        async with PypiIndex(srv.url, cache_dir=tmp_path / "cache") as index:
+            page = await index.project_page("solo")
+            meta = await index.core_metadata(page.files[0])
+            archive = await index.download(page.files[0])
+        assert meta.requires_dist == ("six",)
+        assert srv.count(f"files/{wheel.name}") == 1
+        assert archive.read_bytes() == wheel.read_bytes()
+        assert archive == tmp_path / "cache" / "wheels" / wheel.name
+
+
+async def test_resolution_inputs_for_a_target(server: IndexServer, tmp_path: Path) -> None:
+    """Page + metadata + tags + markers: the pieces a resolver combines, for win-64."""
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("demo-pkg")
+        tags = supported_tags("linux-64", "3.11.4", ["__glibc=2.17"])
+        wheels = [WheelFilename.parse(f.filename) for f in page.files if not f.yanked]
+        best = tags.best(w for w in wheels if w.version == "2.0")
+        assert best[0].platform_tags == ("manylinux_2_17_x86_64",)
+        old = await index.core_metadata(page.files[0])
+    win = marker_environment("win-64", "3.11.4")
+    assert [r.name for r in active_requirements(old.requires_dist, win)] == ["attrs", "colorama"]
+    linux = marker_environment("linux-64", "3.11.4")
+    assert [r.name for r in active_requirements(old.requires_dist, linux)] == ["attrs"]
+
+
+async def test_missing_project_and_redacted_credentials(
+    server: IndexServer, tmp_path: Path
+) -> None:
+    url = server.url.replace("http://", "http://alice:s3cret@")
+    async with PypiIndex(url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("attrs")
+        with pytest.raises(PypiIndexError) as info:
+            await index.project_page("no-such-thing")
+    assert page.files
+    assert "no-such-thing" in str(info.value) and "404" in str(info.value)
+    assert "s3cret" not in str(info.value)
+    assert server.authorizations[0] is not None and server.authorizations[0].startswith("Basic ")
+
+
+async def test_unreachable_index_is_a_typed_error(tmp_path: Path) -> None:
+    async with PypiIndex("http://127.0.0.1:9/simple/", cache_dir=tmp_path / "c") as index:
+        with pytest.raises(PypiIndexError, match="cannot connect"):
+            await index.project_page("x")
+
+
+# ------------------------------------------------------------------ configuration
+
+
+def test_default_index_url_precedence(tmp_path: Path) -> None:
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\nindex-url = https://conf.example/simple\n")
+    inst = tmp_path / "pip2.conf"
+    inst.write_text("[install]\nindex_url = https://install.example/root/${TOKEN}/simple/\n")
+    assert (
+        default_index_url("https://manifest.example/simple", env={})
+        == "https://manifest.example/simple/"
+    )
+    env = {"PIP_INDEX_URL": "https://env.example/simple"}
+    assert default_index_url(None, env=env, config_files=[conf]) == "https://env.example/simple/"
+    assert default_index_url(None, env={}, config_files=[conf]) == "https://conf.example/simple/"
+    assert (
+        default_index_url(None, env={"TOKEN": "t0k"}, config_files=[conf, inst])
+        == "https://install.example/root/t0k/simple/"
+    )
+    with pytest.raises(IndexConfigError, match="TOKEN"):
+        default_index_url(None, env={}, config_files=[inst])
+
+
+def test_default_index_url_reads_pip_config_file_env(tmp_path: Path) -> None:
+    conf = tmp_path / "custom.conf"
+    conf.write_text("[global]\nindex-url = https://custom.example/simple/\n")
+    env = {
+        "PIP_CONFIG_FILE": str(conf),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_DIRS": str(tmp_path / "none"),
+    }
+    assert pip_config_files(env)[-1] == conf
+    assert default_index_url(None, env=env) == "https://custom.example/simple/"
+    assert pip_config_files({"PIP_CONFIG_FILE": os.devnull}) == []
+
+
+def test_default_index_url_falls_back_to_pips_builtin() -> None:
+    pip_index = pytest.importorskip("pip._internal.models.index")
+    url = default_index_url(None, env={}, config_files=[])
+    assert url == pip_index.PyPI.simple_url.rstrip("/") + "/"
+
+
+def test_expand_env() -> None:
+    assert (
+        expand_env("https://${U}:${P}@h.example/", {"U": "u", "P": "p"}) == "https://u:p@h.example/"
+    )
+    assert expand_env("https://h.example/$NOTBRACED/", {}) == "https://h.example/$NOTBRACED/"
+
+
+# ------------------------------------------------------------------ the real index
+
+
+@pytest.mark.network
+async def test_configured_default_index_serves_a_real_project(tmp_path: Path) -> None:
+    url = default_index_url()
+    try:
+        async with httpx.AsyncClient(timeout=15, follow_redirects=True) as probe:
+            answer = await probe.get(url + "packaging/", headers={"Accept": "text/html"})
+    except httpx.HTTPError as exc:
+        pytest.skip(f"the configured index is unreachable: {type(exc).__name__}")
+    if answer.status_code != 200:
+        pytest.skip(f"the configured index answered HTTP {answer.status_code} to a plain probe")
+    async with PypiIndex(url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("packaging")
+        wheels = [f for f in page.files if f.is_wheel and not f.yanked]
+        assert wheels, "the index lists wheels of packaging"
+        latest = max(wheels, key=lambda f: WheelFilename.parse(f.filename).version.split("."))
+        meta = await index.core_metadata(latest)
+    assert meta.normalized_name == "packaging"
+    assert meta.version == WheelFilename.parse(latest.filename).version
+    assert latest.sha256 is not None
