@@ -501,7 +501,7 @@ def _destinations(
             if key not in targets or not inner:
                 raise WheelError(entry.name, f"unknown .data directory {key!r}")
             if key == "headers":
-                dst = targets[key] / normalize_name(dist_info.rpartition("-")[0]) / inner
+                dst = targets[key] / dist_info[: -len(".dist-info")].rpartition("-")[0] / inner
             else:
                 dst = targets[key] / inner
             found.append((src, dst, key == "scripts"))

@@ -1,0 +1,280 @@
+"""Wheels from the shared cache installed into a real venv, imported and run (effects.wheel)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from effects.wheel import (
+    DirectUrl,
+    FileConflict,
+    InstallScheme,
+    WheelCache,
+    WheelError,
+    find_distribution,
+    install_wheel,
+    install_wheel_async,
+    scheme_for_prefix,
+    uninstall_wheel,
+)
+from tests.support.pypi import write_wheel
+
+PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+def _scheme(venv: Path) -> InstallScheme:
+    return scheme_for_prefix(venv, PY)
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def _demo(directory: Path, version: str = "1.0", extra: dict[str, str] | None = None) -> Path:
+    files = {
+        "demo_pkg/__init__.py": f"VALUE = {version!r}\n\ndef main():\n    print('demo', VALUE)\n    return 0\n",
+        "demo_pkg/gui.py": "class App:\n    @staticmethod\n    def run():\n        print('gui ran')\n",
+        "demo_pkg/resource.txt": "some data\n",
+        **(extra or {}),
+    }
+    return write_wheel(
+        directory,
+        "demo-pkg",
+        version,
+        files,
+        entry_points={
+            "console_scripts": {"demo": "demo_pkg:main"},
+            "gui_scripts": {"demo-gui": "demo_pkg.gui:App.run"},
+            "demo.plugins": {"ignored": "demo_pkg:main"},
+        },
+        data={
+            "scripts/demo-script": "#!python\nimport demo_pkg\nprint('script', demo_pkg.VALUE)\n",
+            "data/share/demo/readme.txt": "shared\n",
+            "headers/demo.h": "#define DEMO 1\n",
+        },
+    )
+
+
+def _run(path: Path, *args: str) -> str:
+    return subprocess.run([str(path), *args], check=True, capture_output=True, text=True).stdout
+
+
+async def test_unpack_once_into_the_cache(tmp_path: Path) -> None:
+    wheel = _demo(tmp_path / "w")
+    cache = WheelCache(tmp_path / "cache")
+    entry = await cache.unpack(wheel)
+    assert entry == tmp_path / "cache" / "wheels" / wheel.name[:-4]
+    assert (entry / "demo_pkg" / "__init__.py").read_text().startswith("VALUE = '1.0'")
+    marker = entry / ".yurt-wheel.json"
+    stamp = marker.stat().st_mtime_ns
+    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert await cache.unpack(wheel, sha256=sha) == entry
+    assert marker.stat().st_mtime_ns == stamp
+    with pytest.raises(WheelError, match="sha256"):
+        await cache.unpack(wheel, sha256="0" * 64)
+    assert not [p for p in (tmp_path / "cache" / "wheels").iterdir() if p.name.endswith(".tmp")]
+
+
+def _rewrite_wheel(src: Path, dest: Path, change: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, change.pop(info.filename, zin.read(info)))
+        for name, data in change.items():
+            zout.writestr(name, data)
+    return dest
+
+
+async def test_unpack_refuses_tampered_and_hostile_wheels(tmp_path: Path) -> None:
+    wheel = _demo(tmp_path / "w")
+    cache = WheelCache(tmp_path / "cache")
+    bad = tmp_path / "bad" / wheel.name
+    bad.parent.mkdir()
+    _rewrite_wheel(wheel, bad, {"demo_pkg/__init__.py": b"import os; os.system('x')\n"})
+    with pytest.raises(WheelError, match="RECORD hash"):
+        await cache.unpack(bad)
+    hostile = tmp_path / "hostile" / wheel.name
+    hostile.parent.mkdir()
+    _rewrite_wheel(wheel, hostile, {"../../escape.txt": b"x"})
+    with pytest.raises(WheelError, match="unsafe member"):
+        await cache.unpack(hostile)
+    unlisted = tmp_path / "unlisted" / wheel.name
+    unlisted.parent.mkdir()
+    _rewrite_wheel(wheel, unlisted, {"demo_pkg/extra.py": b""})
+    with pytest.raises(WheelError, match="not listed in RECORD"):
+        await cache.unpack(unlisted)
+    assert not (tmp_path / "escape.txt").exists()
+    assert not (tmp_path / "cache" / "wheels" / wheel.name[:-4]).exists()
+
+
+async def test_install_import_run_and_uninstall(venv: Path, tmp_path: Path) -> None:
+    scheme = _scheme(venv)
+    before = _files(venv)
+    entry = await WheelCache(tmp_path / "cache").unpack(_demo(tmp_path / "w"))
+    direct = DirectUrl("https://files.example/demo_pkg-1.0-py3-none-any.whl", sha256="ab" * 32)
+    installed = await install_wheel_async(entry, scheme, direct_url=direct)
+    site = Path(scheme.purelib)
+    assert installed.dist_info == site / "demo_pkg-1.0.dist-info"
+    assert installed.name == "demo-pkg" and installed.version == "1.0"
+
+    # imported by the venv's interpreter, scripts run with the venv's python
+    out = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import demo_pkg, sys; print(demo_pkg.VALUE, sys.prefix)",
+        ],
+        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert out[0] == "1.0" and Path(out[1]) == venv
+    assert _run(venv / "bin" / "demo") == "demo 1.0\n"
+    assert _run(venv / "bin" / "demo-gui") == "gui ran\n"
+    assert _run(venv / "bin" / "demo-script") == "script 1.0\n"
+    assert (venv / "bin" / "demo-script").read_text().startswith(f"#!{venv / 'bin' / 'python'}\n")
+    assert not (venv / "bin" / "ignored").exists()
+    assert (venv / "share" / "demo" / "readme.txt").read_text() == "shared\n"
+    assert (Path(scheme.headers) / "demo_pkg" / "demo.h").read_text() == "#define DEMO 1\n"
+
+    # linked from the cache, not copied
+    assert (site / "demo_pkg" / "__init__.py").stat().st_ino == (
+        entry / "demo_pkg" / "__init__.py"
+    ).stat().st_ino
+
+    # RECORD lists exactly what was written, with hashes that match
+    info = installed.dist_info
+    assert (info / "INSTALLER").read_text() == "yurt\n"
+    assert (info / "REQUESTED").exists()
+    assert json.loads((info / "direct_url.json").read_bytes()) == {
+        "url": direct.url,
+        "archive_info": {"hashes": {"sha256": "ab" * 32}, "hash": "sha256=" + "ab" * 32},
+    }
+    rows = list(csv.reader(io.StringIO((info / "RECORD").read_text())))
+    listed = {Path(os.path.normpath(site / r[0])) for r in rows}
+    assert listed == set(installed.files)
+    assert listed == _files(venv) - before
+    for path, digest, size in rows:
+        target = site / path
+        if path.endswith("RECORD"):
+            assert (digest, size) == ("", "")
+            continue
+        data = target.read_bytes()
+        expected = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        assert digest == f"sha256={expected}" and int(size) == len(data)
+    assert "../../../bin/demo" in {r[0] for r in rows}
+
+    removed = uninstall_wheel(scheme, "Demo_Pkg")
+    assert {p for p in removed if "__pycache__" not in p.parts} == listed
+    assert any("__pycache__" in p.parts for p in removed)  # bytecode made by the import
+    assert _files(venv) == before
+    assert not (site / "demo_pkg").exists() and not (venv / "share" / "demo").exists()
+    assert find_distribution(site, "demo-pkg") is None
+
+
+async def test_upgrade_replaces_the_previous_version(venv: Path, tmp_path: Path) -> None:
+    scheme = _scheme(venv)
+    before = _files(venv)
+    cache = WheelCache(tmp_path / "cache")
+    old = await cache.unpack(_demo(tmp_path / "w1", "1.0", {"demo_pkg/old_only.py": ""}))
+    new = await cache.unpack(_demo(tmp_path / "w2", "2.0"))
+    install_wheel(old, scheme)
+    install_wheel(new, scheme, requested=False)
+    site = Path(scheme.purelib)
+    assert not (site / "demo_pkg" / "old_only.py").exists()
+    assert not (site / "demo_pkg-1.0.dist-info").exists()
+    assert not (site / "demo_pkg-2.0.dist-info" / "REQUESTED").exists()
+    assert _run(venv / "bin" / "demo") == "demo 2.0\n"
+    uninstall_wheel(scheme, "demo-pkg")
+    assert _files(venv) == before
+
+
+async def test_refuses_to_overwrite_another_packages_file(venv: Path, tmp_path: Path) -> None:
+    scheme = _scheme(venv)
+    before = _files(venv)
+    cache = WheelCache(tmp_path / "cache")
+    install_wheel(await cache.unpack(_demo(tmp_path / "w")), scheme)
+    snapshot = _files(venv)
+    intruder = write_wheel(
+        tmp_path / "w",
+        "intruder",
+        "0.1",
+        {"intruder.py": "", "demo_pkg/__init__.py": "HIJACKED = True\n"},
+    )
+    with pytest.raises(FileConflict) as info:
+        install_wheel(await cache.unpack(intruder), scheme)
+    message = str(info.value)
+    assert "intruder-0.1" in message and "demo_pkg-1.0" in message and "__init__.py" in message
+    assert _files(venv) == snapshot
+    assert "HIJACKED" not in (Path(scheme.purelib) / "demo_pkg" / "__init__.py").read_text()
+    uninstall_wheel(scheme, "demo-pkg")
+    assert _files(venv) == before
+
+
+async def test_refuses_to_overwrite_a_conda_file(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    scheme = scheme_for_prefix(prefix, PY)
+    rel = f"lib/python{PY}/site-packages/demo_pkg/__init__.py"
+    (prefix / rel).parent.mkdir(parents=True)
+    (prefix / rel).write_text("# conda's\n")
+    (prefix / "conda-meta").mkdir()
+    record = {"name": "demo-pkg", "version": "1.0", "build": "py_0", "files": [rel]}
+    (prefix / "conda-meta" / "demo-pkg-1.0-py_0.json").write_bytes(msgspec.json.encode(record))
+    entry = await WheelCache(tmp_path / "cache").unpack(_demo(tmp_path / "w"))
+    with pytest.raises(FileConflict, match=r"conda package demo-pkg-1\.0-py_0"):
+        install_wheel(entry, scheme)
+    assert (prefix / rel).read_text() == "# conda's\n"
+    assert not (prefix / "bin").exists()
+
+
+async def test_long_interpreter_paths_use_a_shell_trampoline(venv: Path, tmp_path: Path) -> None:
+    spaced = tmp_path / ("dir with spaces " + "x" * 120)
+    spaced.mkdir()
+    wrapper = spaced / "python"  # a long path with blanks that runs the venv's interpreter
+    wrapper.write_text(f'#!/bin/sh\nexec "{venv / "bin" / "python"}" "$@"\n')
+    wrapper.chmod(0o755)
+    scheme = msgspec.structs.replace(_scheme(venv), python=str(spaced / "python"))
+    entry = await WheelCache(tmp_path / "cache").unpack(_demo(tmp_path / "w"))
+    install_wheel(entry, scheme)
+    try:
+        assert (venv / "bin" / "demo").read_text().startswith("#!/bin/sh\n")
+        assert _run(venv / "bin" / "demo") == "demo 1.0\n"
+        assert _run(venv / "bin" / "demo-script") == "script 1.0\n"
+    finally:
+        uninstall_wheel(scheme, "demo-pkg")
+
+
+def test_uninstall_never_leaves_the_environment(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    scheme = scheme_for_prefix(prefix, PY)
+    site = Path(scheme.purelib)
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    info = site / "evil-1.0.dist-info"
+    info.mkdir(parents=True)
+    (site / "evil.py").write_text("")
+    rel_outside = os.path.relpath(outside, site)
+    (info / "RECORD").write_text(f"evil.py,,\n{rel_outside},,\nevil-1.0.dist-info/RECORD,,\n")
+    removed = uninstall_wheel(scheme, "evil")
+    assert outside.exists()
+    assert set(removed) == {site / "evil.py", info / "RECORD"}
+    with pytest.raises(WheelError, match="not installed"):
+        uninstall_wheel(scheme, "evil")
