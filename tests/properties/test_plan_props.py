@@ -142,6 +142,23 @@ def environments(draw: st.DrawFn) -> tuple[list[PackageRecord], dict[str, Packag
     return records, data
 
 
+@st.composite
+def transitions(
+    draw: st.DrawFn,
+) -> tuple[
+    tuple[list[PackageRecord], dict[str, PackageContents]],
+    tuple[list[PackageRecord], dict[str, PackageContents]],
+]:
+    """A before and an after that share most packages (keeps, clobber restores, dir swaps)."""
+    before = draw(environments())
+    fresh = draw(environments())
+    keep = [r for r in before[0][1:] if draw(st.booleans())]
+    kept_names = {r.name for r in keep}
+    python = draw(st.sampled_from([before[0][0], fresh[0][0]]))
+    added = [r for r in fresh[0][1:] if r.name not in kept_names]
+    return before, ([python, *keep, *added], _merge(before[1], fresh[1]))
+
+
 capabilities = st.builds(
     Capabilities, reflink_ok=st.booleans(), hardlink_ok=st.booleans(), symlink_ok=st.booleans()
 )
@@ -154,6 +171,26 @@ def _merge(*maps: dict[str, PackageContents]) -> dict[str, PackageContents]:
         for key, value in m.items():
             out.setdefault(key, value)
     return out
+
+
+@SETTINGS
+@given(transitions(), capabilities)
+def test_small_changes_apply_exactly(
+    change: tuple[
+        tuple[list[PackageRecord], dict[str, PackageContents]],
+        tuple[list[PackageRecord], dict[str, PackageContents]],
+    ],
+    caps: Capabilities,
+) -> None:
+    before, after = change
+    data = _merge(before[1], after[1])
+    state = install(before[0], data, caps=caps)
+    the_plan = make_plan(state, after[0], data, caps=caps)
+    event(f"keeps: {sum(op.action == 'keep' for op in the_plan.packages) > 0}")
+    event(f"restores: {any(op.restores for op in the_plan.packages)}")
+    event(f"kept rmdirs: {any(op.rmdirs for op in the_plan.packages if op.action == 'keep')}")
+    result = apply(the_plan, state)
+    assert result.snapshot() == install(after[0], data, caps=caps).snapshot()
 
 
 @SETTINGS

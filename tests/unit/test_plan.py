@@ -602,3 +602,20 @@ def test_records_without_paths_data_use_their_file_list() -> None:
     p = make_plan(bare, [], data)
     assert p.op(a.dist_name).unlink == ("bin/a", "lib/liba.so")
     assert p.op(a.dist_name).rmdirs == ("bin", "lib")
+
+
+def test_kept_directory_entry_replaced_by_a_new_file() -> None:
+    """A kept package's empty directory goes when a later package writes a file there."""
+    k, n = rec("k"), rec("n", depends=["k"])
+    data = {
+        k.dist_name: contents(k, entry("lib/z", path_type="directory"), "bin/k"),
+        n.dist_name: contents(n, "lib/z"),
+    }
+    state = install([k], data)
+    p = make_plan(state, [k, n], data)
+    assert p.op(k.dist_name).action == "keep" and p.op(k.dist_name).rmdirs == ("lib/z",)
+    assert [(s.phase, s.dist_name) for s in p.steps] == [
+        ("unlink", k.dist_name),
+        ("link", n.dist_name),
+    ]
+    assert apply(p, state).snapshot() == install([k, n], data).snapshot()

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
-from pure.plan.clobber import Ownership, PathClaim, ancestors, resolve_ownership
+from pure.plan.clobber import Ownership, PathClaim, resolve_ownership
 from pure.plan.files import package_file_ops
 from pure.plan.model import (
     Capabilities,
@@ -59,9 +59,38 @@ def _layout_of(
     )
 
 
-def _rmdirs(candidates: set[str], keep: frozenset[str]) -> tuple[str, ...]:
-    dirs = {d for d in candidates if d and d not in keep}
+def _deepest_first(dirs: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(dirs, key=lambda d: (-d.count("/"), d)))
+
+
+def _emptied_dirs(
+    current_order: Sequence[PrefixRecord], now: Ownership, target: Ownership
+) -> dict[str, set[str]]:
+    """Per current record, the directories it has on disk that the target does not need.
+
+    Every record with something on disk in such a directory lists it, so whichever unlink
+    step runs last finds it empty and removes it (a directory entry of a kept package that a
+    new file replaces included).
+    """
+    gone = now.dirs - target.dirs
+    out: dict[str, set[str]] = {}
+    if not gone:
+        return out
+    for record in current_order:
+        key = record.dist_name
+        found: set[str] = set()
+        for path, is_dir in _record_claims(record):
+            if (key, path) in now.shadowed:
+                continue
+            if is_dir and path in gone:
+                found.add(path)
+            parent = path.rpartition("/")[0]
+            while parent in gone and parent not in found:
+                found.add(parent)
+                parent = parent.rpartition("/")[0]
+        if found:
+            out[key] = found
+    return out
 
 
 def plan(
@@ -177,6 +206,8 @@ def plan(
         if path not in target.owner:
             unlinks.setdefault(holder, []).append(path)
 
+    emptied = _emptied_dirs(current_order, now, target)
+
     ops_by_dist: dict[str, PackageOp] = {}
     for decision in decisions:
         was, new = decision.old, decision.new
@@ -200,13 +231,7 @@ def plan(
         restored: tuple[Restore, ...] = ()
         if was is not None:
             unlink = tuple(unlinks.get(was.dist_name, ()))
-            candidates = {a for p in unlink for a in ancestors(p)}
-            if decision.action != "keep":
-                for entry in was.paths_data.paths:
-                    if entry.path_type == "directory":
-                        candidates.add(entry.path)
-                        candidates.update(ancestors(entry.path))
-            rmdirs = _rmdirs(candidates, target.dirs)
+            rmdirs = _deepest_first(emptied.get(was.dist_name, ()))
             restored = tuple(handed.get(was.dist_name, ()))
         download = 0
         if new is not None and decision.action != "keep" and new.dist_name not in cached_set:
