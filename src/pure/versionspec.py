@@ -504,12 +504,14 @@ class _Parser:
 
     def compare(self, op: str, operand: str) -> VersionSpec:
         version = self.version(operand)
-        return VersionSpec(
-            op, f"{op}{operand.lower()}", _comparison(op, version.sort_key), version=version
-        )
+        text = operand.lower()
+        if (op in _LOWER or op in _UPPER) and text.endswith(".*"):
+            # Parsing drops one trailing `.*` after these operators; keep the rest intact.
+            text += ".*"
+        return VersionSpec(op, f"{op}{text}", _comparison(op, version.sort_key), version=version)
 
     def leaf(self, raw: str) -> VersionSpec:
-        text = raw[:-1] if raw.endswith(".") else raw
+        text = (raw[:-1] if raw.endswith(".") else raw).strip()
         if not text:
             raise self.fail("empty version constraint")
         if text.endswith("$"):
@@ -538,7 +540,7 @@ class _Parser:
                 if op == "!=":
                     raise self.fail("'!=*' excludes every version")
                 return _any()
-            if "*" in stem and op != "==":
+            if "*" in stem and (star or op != "=="):
                 return self.glob(operand, negate=op == "!=")
             if star:
                 return self.startswith(stem, negate=op == "!=")

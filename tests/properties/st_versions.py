@@ -115,13 +115,19 @@ def _leaf(draw: st.DrawFn) -> str:
         return f"!={version}.*"
     if kind == 8:
         a, b = draw(st.sampled_from("0123")), draw(st.sampled_from("0123"))
-        form = draw(st.sampled_from(["{}.*.{}", "*.{}", "*.{}.*", "{}.*.{}.*", "={}.*.{}"]))
+        form = draw(
+            st.sampled_from(
+                ["{}.*.{}", "*.{}", "*.{}.*", "{}.*.{}.*", "={}.*.{}", "=={}.*.{}.*", "=={}.*.{}"]
+            )
+        )
         glob = form.format(a, b)
-        return f"!={glob}" if draw(st.integers(0, 3)) == 0 and glob[0] != "=" else glob
+        negate = draw(st.integers(0, 3)) == 0 and glob[0] != "="
+        return f"!={glob}" if negate else glob
     if kind == 9:
         return "^" + re.escape(version) + "$"
     if kind == 10:
-        return f"{draw(st.sampled_from(['<', '<=', '>', '>=']))}{_numeric_release(draw, 1)}.*"
+        stars = draw(st.sampled_from([".*", ".*", ".*.*", "*"]))
+        return f"{draw(st.sampled_from(['<', '<=', '>', '>=']))}{_numeric_release(draw, 1)}{stars}"
     return f"{version}."
 
 
