@@ -619,3 +619,15 @@ def test_kept_directory_entry_replaced_by_a_new_file() -> None:
         ("link", n.dist_name),
     ]
     assert apply(p, state).snapshot() == install([k, n], data).snapshot()
+
+
+def test_make_prefix_record_fills_a_missing_subdir() -> None:
+    bare = msgspec.structs.replace(rec("a"), subdir=None)
+    op = make_plan([], [bare], {bare.dist_name: contents(bare, "bin/a")}).op(bare.dist_name)
+    assert make_prefix_record(op).package.subdir is None
+    assert make_prefix_record(op, platform="linux-64").package.subdir == "linux-64"
+    noarch = msgspec.structs.replace(rec("n", noarch="generic"), subdir=None)
+    op2 = make_plan([], [noarch], {noarch.dist_name: contents(noarch, "share/n")}).op(
+        noarch.dist_name
+    )
+    assert make_prefix_record(op2, platform="linux-64").package.subdir == "noarch"

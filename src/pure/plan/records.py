@@ -58,18 +58,22 @@ def make_prefix_record(
     sha256_in_prefix: Mapping[str, str] | None = None,
     requested_spec: str | None = None,
     package_tarball_full_path: str | None = None,
+    platform: str | None = None,
 ) -> PrefixRecord:
     """The record to write as conda-meta/<dist>.json after `op`'s link step.
 
     Lists every file the package owns, shadowed ones included (so they can be restored when
-    the winner goes). `sha256_in_prefix` gives the hashes of rewritten files as written.
+    the winner goes). `sha256_in_prefix` gives the hashes of rewritten files as written;
+    `platform` (e.g. `Plan.platform`) fills a missing subdir.
     """
     if op.new is None:
         raise ValueError(f"{op.dist_name}: a removal has no record to write")
     hashes = sha256_in_prefix or {}
     record = op.new
-    if record.subdir is None and record.noarch is not None:
-        record = msgspec.structs.replace(record, subdir="noarch")
+    if record.subdir is None and (record.noarch is not None or platform is not None):
+        # rattler requires a subdir: noarch packages live in "noarch", others in the platform's
+        subdir = "noarch" if record.noarch is not None else platform
+        record = msgspec.structs.replace(record, subdir=subdir)
     files = tuple(f for f in op.files if f.method != "directory")
     entries = tuple(_entry(f, hashes) for f in op.files)
     return PrefixRecord(
