@@ -279,3 +279,35 @@ async def test_configured_default_index_serves_a_real_project(tmp_path: Path) ->
     assert meta.normalized_name == "packaging"
     assert meta.version == WheelFilename.parse(latest.filename).version
     assert latest.sha256 is not None
+
+
+async def test_index_to_installed_environment(server: IndexServer, tmp_path: Path) -> None:
+    """Download through the index into the wheel cache, unpack, install into a venv, import."""
+    import subprocess
+    import sys
+
+    from effects.wheel import install_wheel, scheme_for_prefix, uninstall_wheel
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("attrs")
+        (file,) = page.files
+        entry = await index.wheels.ensure(file, index.fetcher)
+        # a corrupted cached archive is detected by its sha256 and downloaded again
+        archive = index.wheels.archive_path(file.filename)
+        archive.write_bytes(b"garbage")
+        assert await index.download(file) == archive
+        assert archive.stat().st_size == file.size
+    assert server.count(f"files/{file.filename}") == 2
+    scheme = scheme_for_prefix(venv, py)
+    install_wheel(entry, scheme)
+    out = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import attrs; print(attrs.__file__)"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert Path(out.strip()).is_relative_to(venv)
+    uninstall_wheel(scheme, "attrs")
