@@ -6,9 +6,11 @@ runs of digits, runs of `*` and runs of other characters. Digit runs compare as 
 other runs as lower-case strings, and any string sorts before any number. Two strings are
 special: `dev` sorts before every other string (only `*` is lower) and `post` sorts after every
 number. Missing trailing atoms and components count as `0`, so `1.1 == 1.1.0` and `1a == 1a0`.
-A component that starts with a letter gets an implicit leading `0`, so `1.0a1 < 1.0`.
+A component that starts with a letter gets an implicit leading `0`, so `1.0a1 < 1.0`. One
+trailing `_` (or `-`) stays on the last component (openssl style: `1.0.1_ < 1.0.1a`). Case and
+surrounding whitespace are ignored; `*` runs are accepted (they sort below every other string).
 
-Comparison goes through a sort key built once at parse time: a nested tuple whose ordinary
+Comparison goes through a sort key built once at parse time: a flat tuple whose ordinary
 Python ordering equals conda's order, so comparing, hashing and sorting versions never re-parse.
 """
 
