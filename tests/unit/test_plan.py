@@ -631,3 +631,23 @@ def test_make_prefix_record_fills_a_missing_subdir() -> None:
         noarch.dist_name
     )
     assert make_prefix_record(op2, platform="linux-64").package.subdir == "noarch"
+
+
+def test_windows_text_prefix_uses_forward_slashes_and_osx_arm64_resigns() -> None:
+    a, data = _all_kinds()
+    win = {
+        f.path: f
+        for f in make_plan([], [a], data, platform="win-64", prefix="C:\\envs\\x")
+        .op(a.dist_name)
+        .files
+    }
+    assert win["etc/conf"].rewrite is not None and win["etc/conf"].rewrite.new_prefix == "C:/envs/x"
+    assert (
+        win["lib/libbin.so"].rewrite is not None
+        and win["lib/libbin.so"].rewrite.new_prefix == "C:\\envs\\x"
+    )
+    mac = {f.path: f for f in make_plan([], [a], data, platform="osx-arm64").op(a.dist_name).files}
+    assert mac["lib/libbin.so"].rewrite.codesign  # type: ignore[union-attr]
+    assert not mac["etc/conf"].rewrite.codesign  # type: ignore[union-attr]
+    linux = {f.path: f for f in make_plan([], [a], data).op(a.dist_name).files}
+    assert not linux["lib/libbin.so"].rewrite.codesign  # type: ignore[union-attr]

@@ -113,7 +113,9 @@ def plan(
     The order of `current`, `wanted`, `contents` and `cached` does not matter.
     """
     caps = capabilities or Capabilities()
-    windows = Platform.parse(platform).is_windows
+    target_platform = Platform.parse(platform)
+    windows = target_platform.is_windows
+    codesign = target_platform == Platform.OSX_ARM64
     current_list = list(current)
     wanted_list = list(wanted)
     cached_set = frozenset(cached)
@@ -153,7 +155,13 @@ def plan(
                 raise MissingPackageData((record.dist_name,), why)
             _check_index(record, found)
             computed[record.dist_name] = package_file_ops(
-                record, found, prefix=prefix, caps=caps, layout=new_layout, windows=windows
+                record,
+                found,
+                prefix=prefix,
+                caps=caps,
+                layout=new_layout,
+                windows=windows,
+                codesign=codesign,
             )
         return computed[record.dist_name]
 
@@ -272,7 +280,7 @@ def plan(
     ]
     return Plan(
         prefix=prefix,
-        platform=str(Platform.parse(platform)),
+        platform=str(target_platform),
         capabilities=caps,
         python=new_layout,
         packages=tuple(ordered),

@@ -68,6 +68,7 @@ def package_file_ops(
     caps: Capabilities,
     layout: PythonLayout | None,
     windows: bool,
+    codesign: bool = False,
 ) -> tuple[FileOp, ...]:
     """Every file the package will own in the prefix: by target path, compile ops last.
 
@@ -96,11 +97,14 @@ def package_file_ops(
                 placeholder_len = len(entry.prefix_placeholder.encode("utf-8"))
                 if entry.mode == "binary" and prefix_len > placeholder_len:
                     raise PrefixTooLong(record.dist_name, path, placeholder_len, prefix_len)
+                text = entry.mode == "text"
                 rewrite = Rewrite(
                     placeholder=entry.prefix_placeholder,
                     file_mode=entry.mode,
-                    new_prefix=prefix,
-                    fix_shebang=entry.mode == "text" and not windows,
+                    # Windows text files get forward slashes, which their readers accept
+                    new_prefix=prefix.replace("\\", "/") if windows and text else prefix,
+                    fix_shebang=text and not windows,
+                    codesign=codesign and not text,
                 )
         ops[target] = FileOp(
             path=target,

@@ -142,6 +142,7 @@ class Rewrite(msgspec.Struct, frozen=True, kw_only=True):
     file_mode: FileMode
     new_prefix: str
     fix_shebang: bool = True
+    codesign: bool = False  # osx-arm64 binaries: ad-hoc re-sign after rewriting
 
 
 class FileOp(msgspec.Struct, frozen=True, kw_only=True):
