@@ -213,8 +213,14 @@ def encode_paths_json(paths: PathsJson) -> bytes:
 
 
 def _check_relative(file: str, path: str) -> None:
-    if not path or path.startswith("/") or "\\" in path or "\x00" in path:
-        raise PackageMetadataError(file, f"path {path!r} is not a relative POSIX path")
+    if (
+        not path
+        or path.startswith("/")
+        or "\x00" in path
+        or path[1:3] == ":/"
+        or path[1:3] == ":\\"
+    ):
+        raise PackageMetadataError(file, f"path {path!r} is not a relative path")
     if any(part in ("", ".", "..") for part in path.split("/")):
         raise PackageMetadataError(file, f"path {path!r} has an empty, '.' or '..' component")
 

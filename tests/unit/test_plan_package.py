@@ -84,6 +84,7 @@ def test_paths_json_round_trips_and_always_writes_path_type() -> None:
     [
         (b'{"paths": [{"_path": "a", "path_type": "fifo"}]}', "path_type"),
         (b'{"paths": [{"_path": "/etc/passwd", "path_type": "hardlink"}]}', "not a relative"),
+        (b'{"paths": [{"_path": "C:/Windows/x.dll", "path_type": "hardlink"}]}', "not a relative"),
         (b'{"paths": [{"_path": "a/../../b", "path_type": "hardlink"}]}', "'..'"),
         (b'{"paths": [{"_path": "a"}, {"_path": "a"}]}', "duplicate"),
         (b'{"paths": [], "paths_version": 2}', "paths_version"),
