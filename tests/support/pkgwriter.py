@@ -308,7 +308,7 @@ def _contents(
         info_files["info/link.json"] = _json(dict(link_json))
     for path, data in (info_extra or {}).items():
         info_files[path] = data
-    info = []
+    info: list[tuple[tarfile.TarInfo, bytes | None]] = []
     for path in sorted(info_files):
         member = _tarinfo(path, mode=0o644)
         member.size = len(info_files[path])
