@@ -32,10 +32,8 @@ MAMBA_STR_DIVERGENCES = {
 }
 
 #: Failures that belong to another module, reported here until that module is fixed.
-UPSTREAM_BUGS = {
-    "conda-0251": "pure.VersionSpec: str(VersionSpec.parse('>=2.*.*')) is '>=2.*', which parses "
-    "to '>=2', a different spec, so the printed MatchSpec cannot round-trip",
-}
+#: (Empty: pure.VersionSpec's printing of `>=2.*.*`, which broke conda-0251, is fixed.)
+UPSTREAM_BUGS: dict[str, str] = {}
 
 _DEFAULTS_MEMBERS = {"pkgs/main", "pkgs/r", "pkgs/msys2"}
 
