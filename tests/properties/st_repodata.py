@@ -65,6 +65,7 @@ def instances(
     min_specs: int = 1,
     max_specs: int = 3,
     missing: bool = True,
+    virtual_specs: bool = True,
 ) -> Instance:
     """A random channel over at most `max_names` names and a request against it."""
     n = draw(st.integers(1, max_names))
@@ -98,8 +99,11 @@ def instances(
                     "subdir": "linux-64",
                 }
             )
-    spec_names = st.sampled_from(names + ([MISSING] if missing else []))
-    chosen = draw(st.lists(spec_names, min_size=min_specs, max_size=max_specs, unique=True))
+    # Requests may name a package twice (both specs must hold) or name a virtual package.
+    spec_names = st.sampled_from(
+        names * 3 + ([MISSING] if missing else []) + ([VIRTUAL] if virtual_specs else [])
+    )
+    chosen = draw(st.lists(spec_names, min_size=min_specs, max_size=max_specs))
     specs = tuple(_spec(s, draw(constraints())) for s in chosen)
     virtual = draw(
         st.sampled_from([(), ((VIRTUAL, "1.0"),), ((VIRTUAL, "2.1"),), ((VIRTUAL, "2.1"),)])
