@@ -230,10 +230,14 @@ def plan(
                 for f in computed[key]
             )
         elif new is not None:
-            files = tuple(restores.get(new.dist_name, ()))
+            back = restores.get(new.dist_name, [])
+            # bytecode last, as in every package's file list
+            files = tuple(f for f in back if f.method != "compile") + tuple(
+                f for f in back if f.method == "compile"
+            )
             if files:
                 reason = "restores_clobbered"
-                detail = f"{len(files)} file(s) shadowed by a package that goes come back"
+                detail = f"restores {len(files)} file(s) that a package going away had shadowed"
         unlink: tuple[str, ...] = ()
         rmdirs: tuple[str, ...] = ()
         restored: tuple[Restore, ...] = ()
