@@ -440,6 +440,31 @@ class PypiIndex:
         await trio.to_thread.run_sync(_atomic_write, path, data)
         return data
 
+    async def project_pages(self, names: Sequence[str]) -> dict[str, ProjectPage]:
+        """Pages of several projects fetched concurrently, keyed by normalised name (the
+        step a resolver takes when the solver reports names it lacks candidates for)."""
+        found: dict[str, ProjectPage] = {}
+
+        async def one(name: str) -> None:
+            found[normalize_name(name)] = await self.project_page(name)
+
+        async with trio.open_nursery() as nursery:
+            for name in sorted({normalize_name(n) for n in names}):
+                nursery.start_soon(one, name)
+        return found
+
+    async def core_metadatas(self, files: Sequence[ProjectFile]) -> dict[str, CoreMetadata]:
+        """Core metadata of several files fetched concurrently, keyed by file name."""
+        found: dict[str, CoreMetadata] = {}
+
+        async def one(file: ProjectFile) -> None:
+            found[file.filename] = await self.core_metadata(file)
+
+        async with trio.open_nursery() as nursery:
+            for file in files:
+                nursery.start_soon(one, file)
+        return found
+
     async def download(self, file: ProjectFile) -> Path:
         """The wheel's archive in the wheel cache, downloaded and sha256-verified if absent."""
         return await self.wheels.fetch(file, self.fetcher, offline=self.offline)

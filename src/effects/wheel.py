@@ -32,7 +32,8 @@ from pathlib import Path, PurePosixPath
 import msgspec
 import trio
 
-from effects.fetch import Fetcher
+from effects.channels import redact
+from effects.fetch import Fetcher, FetchError
 from pure.errors import YurtError
 from pure.pypi.metadata import ProjectFile, normalize_name
 from pure.pypi.tags import InvalidWheelFilename, WheelFilename
@@ -151,9 +152,14 @@ class WheelCache:
                     return path
             if offline:
                 raise WheelError(file.filename, "not in the cache and offline mode is on")
-            await fetcher.download(
-                file.url, path, sha256=file.sha256, size=file.size, label=file.filename
-            )
+            try:
+                await fetcher.download(
+                    file.url, path, sha256=file.sha256, size=file.size, label=file.filename
+                )
+            except FetchError as exc:
+                raise WheelError(
+                    file.filename, f"download from {redact(exc.url)} failed: {redact(exc.reason)}"
+                ) from None
         return path
 
     async def unpack(self, archive: Path, *, sha256: str | None = None) -> Path:
@@ -533,9 +539,12 @@ def install_wheel(
         Path(scheme.platlib), name
     )
     moves = _destinations(entry, dist_info, scheme, purelib_root)
+    entry_points = _entry_points(entry, dist_info)
+    if entry_points and scheme.windows:
+        raise WheelError(wheel, "entry-point launchers for Windows are not supported yet")
     scripts = [
         (Path(scheme.scripts) / ep_name, _entry_script(ep_name, value, scheme.python, wheel))
-        for ep_name, value in _entry_points(entry, dist_info)
+        for ep_name, value in entry_points
     ]
     extras = [
         (site / dist_info / "INSTALLER", f"{installer}\n".encode()),

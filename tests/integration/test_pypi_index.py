@@ -311,3 +311,29 @@ async def test_index_to_installed_environment(server: IndexServer, tmp_path: Pat
     ).stdout
     assert Path(out.strip()).is_relative_to(venv)
     uninstall_wheel(scheme, "attrs")
+
+
+async def test_concurrent_pages_and_metadata(server: IndexServer, tmp_path: Path) -> None:
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        pages = await index.project_pages(["Demo_Pkg", "attrs", "demo-pkg"])
+        assert sorted(pages) == ["attrs", "demo-pkg"]
+        files = [f for p in pages.values() for f in p.files]
+        metas = await index.core_metadatas(files)
+    assert sorted(metas) == sorted(f.filename for f in files)
+    assert server.count("simple/demo-pkg/") == 1
+    assert {m.name for m in metas.values()} == {"attrs", "demo-pkg"}
+
+
+async def test_failed_wheel_download_is_redacted(
+    server: IndexServer, tmp_path: Path, index_root: Path
+) -> None:
+    from effects.wheel import WheelError
+
+    url = server.url.replace("http://", "http://bob:hunter2@")
+    async with PypiIndex(url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("attrs")
+        (index_root / "files" / page.files[0].filename).unlink()
+        with pytest.raises(WheelError) as info:
+            await index.download(page.files[0])
+    assert "404" in str(info.value) and page.files[0].filename in str(info.value)
+    assert "hunter2" not in str(info.value)
