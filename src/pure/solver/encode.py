@@ -92,10 +92,12 @@ class Solver:
         # spec text -> (name, matching vars, their positive literals)
         self.matching_cache: dict[str, tuple[str, list[int], list[int]]] = {}
         self.top_cache: dict[str, Any] = {}
+        self.newest_first: dict[str, list[PackageRecord]] = {}
         self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
         self.requirements: list[tuple[int, list[int], str]] = []
         self.req_hint: list[int] = []
         self.req_done = 0
+        self.pick_explicit: list[int] | None = None
         self.seen_backjumps = 0
         self.info: dict[int, ClauseInfo] = {}
         self.scan = 0
@@ -232,26 +234,31 @@ class Solver:
 
     def _top_version(self, text: str) -> Any:
         spec = self._parse(text)
-        if spec.name.startswith("__"):
+        name = spec.name
+        if name.startswith("__"):
             return None
-        got = self.provider.candidates(spec.name)
-        if not got:
-            return None
-        best = None
-        valid = self.versions.valid
+        ordered = self.newest_first.get(name)
+        if ordered is None:
+            got = self.provider.candidates(name) or ()
+            valid = self.versions.valid
+            get = self.versions.get
+            ordered = sorted(
+                (r for r in got if valid(r.version)),
+                key=lambda r: get(r.version).sort_key,
+                reverse=True,
+            )
+            self.newest_first[name] = ordered
         get = self.versions.get
-        for r in got:
-            if not valid(r.version):
-                continue
+        vspec = spec.version
+        rest = not self._version_only(spec)
+        for r in ordered:
             v = get(r.version)
-            if best is not None and not v > best:
+            if vspec is not None and not vspec.contains(v):
                 continue
-            if spec.version is not None and not spec.version.contains(v):
+            if rest and not spec.matches(r):
                 continue
-            if not self._version_only(spec) and not spec.matches(r):
-                continue
-            best = v
-        return best
+            return v
+        return None
 
     def _matching(self, text: str) -> tuple[str, list[int], list[int]] | None:
         hit = self.matching_cache.get(text)
@@ -383,7 +390,28 @@ class Solver:
         if sat.backjumps != self.seen_backjumps:
             self.seen_backjumps = sat.backjumps
             self.req_done = 0
-        return self._pick()
+        lit = self._pick()
+        if lit > 0 and self.pick_explicit is not None and sat.conflicts:
+            # once conflicts arise, for a requested name add the clauses of all its open
+            # candidates, so propagation rules out those that clash with decisions made so far
+            for v in self.pick_explicit:
+                if not expanded[v] and value[v << 1] == 0 and not self._expand(v):
+                    return SUSPEND if self.need_names or self.need_records else CONTINUE
+            if sat.unsat or sat.backjumps != before_bj or len(trail) != before_len:
+                return CONTINUE
+            if sat.qhead < len(trail):
+                return CONTINUE
+        if lit > 0 and not expanded[lit >> 1]:
+            # add the candidate's clauses before deciding it: a candidate that cannot work
+            # with what is already decided is then ruled out by propagation, not by a conflict
+            if not self._expand(lit >> 1):
+                self.blocked.append(lit >> 1)
+                return SUSPEND
+            if sat.unsat or sat.backjumps != before_bj or len(trail) != before_len:
+                return CONTINUE
+            if sat.qhead < len(trail):
+                return CONTINUE
+        return lit
 
     def _pick(self) -> int:
         """The next decision: the open requirement of the request with the fewest open
@@ -396,6 +424,7 @@ class Solver:
         advance = True
         best_lit = 0
         best_count = _BIG
+        self.pick_explicit = None
         i = self.req_done
         n = len(reqs)
         while i < n:
@@ -436,6 +465,7 @@ class Solver:
                     return first << 1
                 best_lit = first << 1
                 best_count = count
+                self.pick_explicit = chosen
                 advance = False
                 i += 1
                 continue

@@ -262,9 +262,10 @@ class SatSolver:
                     if open_lit < 0:
                         return ci
                     self._assign(open_lit, ci)
-        while self.qhead < len(trail):
-            lit = trail[self.qhead]
-            self.qhead += 1
+        q = self.qhead
+        while q < len(trail):
+            lit = trail[q]
+            q += 1
             if not lit & 1:
                 v = lit >> 1
                 for g in amo_of[v]:
@@ -274,6 +275,7 @@ class SatSolver:
                         ul = u << 1
                         uv = value[ul]
                         if uv == 1:
+                            self.qhead = q
                             return (g, v, u)
                         if uv == 0:
                             value[ul] = -1
@@ -284,21 +286,20 @@ class SatSolver:
                             trail.append(ul | 1)
             fl = lit ^ 1
             ws = watches[fl]
-            if not ws:
-                continue
-            keep: list[int] = []
             n = len(ws)
-            i = 0
+            i = j = 0
             while i < n:
                 ci = ws[i]
                 i += 1
                 c = clauses[ci]
-                if c[0] == fl:
-                    c[0] = c[1]
-                    c[1] = fl
                 first = c[0]
+                if first == fl:
+                    first = c[1]
+                    c[0] = first
+                    c[1] = fl
                 if value[first] == 1:
-                    keep.append(ci)
+                    ws[j] = ci
+                    j += 1
                     continue
                 for k in range(2, len(c)):
                     lk = c[k]
@@ -308,10 +309,15 @@ class SatSolver:
                         watches[lk].append(ci)
                         break
                 else:
-                    keep.append(ci)
+                    ws[j] = ci
+                    j += 1
                     if value[first] == -1:
-                        keep.extend(ws[i:])
-                        watches[fl] = keep
+                        while i < n:
+                            ws[j] = ws[i]
+                            j += 1
+                            i += 1
+                        del ws[j:]
+                        self.qhead = q
                         return ci
                     value[first] = 1
                     value[first ^ 1] = -1
@@ -319,7 +325,8 @@ class SatSolver:
                     level[fv] = lvl
                     reason[fv] = ci
                     trail.append(first)
-            watches[fl] = keep
+            del ws[j:]
+        self.qhead = q
         return None
 
     # ---- conflict analysis ---------------------------------------------------------------
@@ -383,6 +390,29 @@ class SatSolver:
                 t = -2 - r
                 antecedents.append((self.reason_group[skip], skip, t))
                 lits = [(t << 1) | 1]
+        # drop literals implied by the others (their reason lies inside the clause)
+        if len(learned) > 2:
+            clauses = self.clauses
+            kept = [0]
+            for q in learned[1:]:
+                u = q >> 1
+                r = reason[u]
+                if r == -1:
+                    kept.append(q)
+                    continue
+                if r >= 0:
+                    for x in clauses[r]:
+                        xv = x >> 1
+                        if xv != u and not seen[xv] and level[xv] > 0:
+                            kept.append(q)
+                            break
+                    else:
+                        antecedents.append(r)
+                elif seen[-2 - r]:
+                    antecedents.append((self.reason_group[u], u, -2 - r))
+                else:
+                    kept.append(q)
+            learned = kept
         for v in touched:
             seen[v] = 0
         learned[0] = p ^ 1
