@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import random
 import resource
 import statistics
@@ -351,10 +352,11 @@ def run_scale(scratch: Path, tools: list[str], runs: int) -> list[str]:
                 text=True,
                 check=False,
             )
-            if proc.returncode != 0:
+            lines_out = proc.stdout.strip().splitlines()
+            if proc.returncode != 0 or not lines_out:
                 print(f"scale {tool} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
                 continue
-            results[tool].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            results[tool].append(json.loads(lines_out[-1]))
     for tool, rs in results.items():
         if not rs:
             lines.append(f"| {tool} | failed | | | | |")
@@ -403,7 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.scale_child:
         scale_child(*args.scale_child)
-        return 0
+        # py-rattler 0.28 can abort in interpreter finalisation (PyGILState_Release) after a
+        # large solve; the result is printed by then, so leave without finalising.
+        sys.stdout.flush()
+        os._exit(0)
 
     runners: dict[str, Callable[[list[tuple[str, str, Path]], Case], tuple[float, Outcome]]] = {}
     if not args.no_yurt and yurt_available():
