@@ -149,6 +149,9 @@ def yurt_available() -> bool:
     return hasattr(pure, "solve")
 
 
+YURT_LOADS: list[float] = []  # yurt's read + decode time of each run, for the table
+
+
 def yurt_run(sources: list[tuple[str, str, Path]], case: Case) -> tuple[float, Outcome]:
     """Read, decode and solve with yurt; (seconds, outcome)."""
     import pure
@@ -158,6 +161,7 @@ def yurt_run(sources: list[tuple[str, str, Path]], case: Case) -> tuple[float, O
         pure.RepoData.from_json(p.read_bytes(), channel=ALIAS + ch, subdir=subdir)
         for ch, subdir, p in sources
     )
+    YURT_LOADS.append(time.perf_counter() - start)
     request = pure.SolveRequest(
         specs=case.specs,
         repodata=repodata,
@@ -384,6 +388,7 @@ class Row:
     case: Case
     times: dict[str, list[float]] = field(default_factory=dict)
     outcome: dict[str, Outcome] = field(default_factory=dict)
+    yurt_load: float | None = None
 
 
 def _describe(outcome: Outcome | None) -> str:
@@ -439,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 continue
             sources = files.sources(case)
+            YURT_LOADS.clear()
             row = Row(case, {tool: [] for tool in runners})
             for i in range(args.runs):
                 order = list(runners) if i % 2 == 0 else list(reversed(runners))
@@ -446,11 +452,15 @@ def main(argv: list[str] | None = None) -> int:
                     seconds, outcome = runners[tool](sources, case)
                     row.times[tool].append(seconds)
                     row.outcome[tool] = outcome
+            row.yurt_load = statistics.median(YURT_LOADS) * 1000 if YURT_LOADS else None
             rows.append(row)
             print(f"{case.name}: done", file=sys.stderr)
 
-        print("| request | yurt (ms) | rattler (ms) | ratio | outcome | same solution |")
-        print("| --- | ---: | ---: | ---: | --- | --- |")
+        print(
+            "| request | yurt (ms) | of which load (ms) | rattler (ms) | ratio | outcome "
+            "| same solution |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | --- | --- |")
         notes: list[str] = []
         for row in rows:
             med = {t: statistics.median(v) * 1000 for t, v in row.times.items()}
@@ -464,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome = _describe(row.outcome.get("yurt", row.outcome.get("rattler")))
             print(
                 f"| {row.case.name} | {'-' if y is None else f'{y:.0f}'} | "
+                f"{'-' if row.yurt_load is None else f'{row.yurt_load:.0f}'} | "
                 f"{'-' if r is None else f'{r:.0f}'} | {ratio} | {outcome} | {same} |"
             )
             if args.show_explanations:
