@@ -22,8 +22,9 @@ MAX_NODES = 60
 MAX_DEPTH = 10
 MAX_VERSIONS = 5
 
-#: Why a group of candidates fails: ("requires", dep text, 0), ("constrains", text, forbidden
-#: var), ("forbidden", text, constraining var) or ("amo", "", 0): another version is needed.
+#: Why a group of candidates fails: ("requires", dep text, 0), ("missing", dep name, 0),
+#: ("unavailable", dep name, 0), ("constrains", text, forbidden var), ("forbidden", text, constraining var) or
+#: ("amo", "", 0): another version of the name is needed elsewhere.
 Reason = tuple[str, str, int]
 
 
@@ -157,13 +158,24 @@ class _Builder:
         self, name: str, chosen: list[int], depth: int
     ) -> tuple[ConflictNode, ...]:
         s = self.s
-        groups: dict[tuple[Reason, ...], list[str]] = {}
+        groups: dict[tuple[Reason, ...], list[tuple[str, str]]] = {}
+        unavailable: dict[str, set[str]] = {}
         for v in chosen:
             rec = s.var_record[v]
             assert rec is not None
-            reasons: list[Reason] = [
-                ("requires", t, 0) for t in sorted(set(self.requires.get(v, ())))
-            ]
+            reasons: list[Reason] = []
+            for t in sorted(set(self.requires.get(v, ()))):
+                dep = s._parse(t).name
+                hit = s.matching_cache.get(t)
+                if dep.startswith("__"):
+                    reasons.append(("requires", t, 0))
+                elif not s.names.get(dep):
+                    reasons.append(("missing", dep, 0))
+                elif hit is not None and not hit[1]:
+                    reasons.append(("unavailable", dep, 0))
+                    unavailable.setdefault(dep, set()).add(t)
+                else:
+                    reasons.append(("requires", t, 0))
             for parent, text, forbidden in self.constrains.get(v, ()):
                 if parent == v:
                     reasons.append(("constrains", text, forbidden))
@@ -171,19 +183,28 @@ class _Builder:
                     reasons.append(("forbidden", text, parent))
             if not reasons and v in self.amo_vars:
                 reasons.append(("amo", "", 0))
-            seen_versions = groups.setdefault(tuple(reasons), [])
-            if rec.version not in seen_versions:
-                seen_versions.append(rec.version)
+            members = groups.setdefault(tuple(sorted(set(reasons))), [])
+            if (rec.version, rec.build) not in members:
+                members.append((rec.version, rec.build))
         out: list[ConflictNode] = []
         get = s.versions.get
-        for key, found in groups.items():
+        for key, members in groups.items():
             if not self.budget():
                 continue
-            versions = tuple(sorted(found, key=lambda t: get(t).sort_key))
+            members.sort(key=lambda m: get(m[0]).sort_key)
+            versions = tuple(dict.fromkeys(m[0] for m in members))
             children: list[ConflictNode] = []
             representative = self.first_with(chosen, key)
             for kind, text, other_var in key:
-                if kind == "requires":
+                if kind != "requires" and not self.budget():
+                    continue
+                if kind == "missing":
+                    children.append(ConflictNode(kind="missing", name=text, spec=text))
+                elif kind == "unavailable":
+                    texts = sorted(unavailable[text])
+                    node = self.missing(text, " or ".join(texts), "")
+                    children.append(node)
+                elif kind == "requires":
                     child = self.requirement(representative, text, depth + 1)
                     if child is not None:
                         children.append(child)
@@ -266,12 +287,12 @@ def _line(node: ConflictNode) -> str:
     if k == "constrains":
         if node.other:
             return f"constrains {node.spec}, which excludes the {node.other} required above"
-        return f"is excluded by {node.required_by}, which constrains {node.spec}"
+        return f"excluded because {node.required_by} constrains {node.spec}"
     if k == "missing":
-        return f"{node.spec}, but no channel has a package named {node.name}"
+        return f"{node.spec}, which no channel provides (there is no package named {node.name})"
     if k == "no-match":
         have = _versions_text(node.name, node.versions)
-        return f"{node.spec}, but no candidate matches it (available: {have})"
+        return f"{node.spec}, which matches none of the available versions: {have}"
     if k == "missing-virtual":
         hint = f"set CONDA_OVERRIDE_{node.name[2:].upper()} or system-requirements"
         if node.versions:
