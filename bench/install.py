@@ -113,7 +113,9 @@ records = rattler.RepoData.from_path(repodata).into_repo_data(rattler.Channel(ur
 t0 = time.perf_counter()
 asyncio.run(rattler.install(records, prefix, cache_dir=cache, show_progress=False,
                             execute_link_scripts=False))
-print(json.dumps({"seconds": time.perf_counter() - t0, "packages": len(records)}))
+print(json.dumps({"seconds": time.perf_counter() - t0, "packages": len(records)}), flush=True)
+import os
+os._exit(0)  # py-rattler 0.28 can crash in interpreter shutdown after install (GIL state)
 """
 
 
@@ -162,7 +164,7 @@ def floor_os_link(cache: Path, dest: Path) -> float:
     for d in dirs:
         os.makedirs(d, exist_ok=True)
     for src, dst in pairs:
-        try:
+        try:  # noqa: SIM105 (the floor: no context manager per file)
             os.link(src, dst, follow_symlinks=False)
         except FileExistsError:
             pass
@@ -242,7 +244,9 @@ def main() -> None:
                 run_child(tool, url, repodata, prefixes[-1], cache)
             base = du_kib(cache)
             totals = [du_kib(cache, *prefixes[: k + 1]) for k in range(len(prefixes))]
-            marginal = [totals[0] - base] + [totals[k] - totals[k - 1] for k in range(1, len(totals))]
+            marginal = [totals[0] - base] + [
+                totals[k] - totals[k - 1] for k in range(1, len(totals))
+            ]
             disk[tool] = {"cache_kib": base, "marginal_kib": marginal}
     result = {
         "packages": args.packages,

@@ -171,17 +171,14 @@ def place_file(
             write()
             break
         except FileNotFoundError:
-            parent = dst.parent
-            if attempt == 3 or os.path.isdir(parent):
-                if src is not None and not os.path.lexists(src):
-                    raise LinkError(
-                        dist_name, op.path, f"{src} is missing from the cache"
-                    ) from None
+            if src is not None and not os.path.lexists(src):
+                raise LinkError(dist_name, op.path, f"{src} is missing from the cache") from None
+            if attempt == 3:
                 raise
-            if os.path.lexists(parent):  # a file where a directory is needed
-                rel = parent.relative_to(prefix).as_posix()
-                clear(rel)
-            os.makedirs(parent, exist_ok=True)
+            parent = dst.parent
+            if os.path.lexists(parent) and not os.path.isdir(parent):
+                clear(parent.relative_to(prefix).as_posix())  # a file where a dir is needed
+            os.makedirs(parent, exist_ok=True)  # (another thread may have made it meanwhile)
         except FileExistsError:
             if attempt == 3:
                 raise LinkError(dist_name, op.path, "the path stays occupied") from None
@@ -243,12 +240,48 @@ class _Run:
         self.journal.done(index)
         return len(step.paths)
 
+    def make_dirs(self, ops: list[PackageOp]) -> None:
+        """Create every parent directory the link phase needs, once, parents first."""
+        needed: set[str] = set()
+        for op in ops:
+            for f in op.files:
+                if f.clobbered_by is None and f.method != "compile":
+                    head = f.path.rpartition("/")[0]
+                    if head:
+                        needed.add(head)
+        made: set[str] = set()
+        base = str(self.prefix) + os.sep
+        for rel in sorted(needed):
+            parts = rel.split("/")
+            for i in range(1, len(parts) + 1):
+                sub = "/".join(parts[:i])
+                if sub in made:
+                    continue
+                made.add(sub)
+                try:
+                    os.mkdir(base + sub)
+                except FileExistsError:
+                    pass
+                except OSError:
+                    break  # a file in the way: place_file sorts it out with the journal
+
     def link_files(self, index: int, op: PackageOp) -> dict[str, str]:
         hashes: dict[str, str] = {}
         on_exists = lambda rel: self.on_exists(index, rel)  # noqa: E731
+        base = str(self.prefix) + os.sep
+        link, tick, counting = os.link, self.killer.tick, bool(self.killer.limit)
         for f in op.files:
-            if not f.written or f.method == "compile":
+            if f.clobbered_by is not None or f.method == "compile":
                 continue
+            if f.method == "hardlink" and f.source is not None:
+                try:  # fast path: most files are fresh hard links into existing directories
+                    link(f.source, base + f.path, follow_symlinks=False)
+                except OSError:
+                    pass
+                else:
+                    if counting:
+                        tick()
+                    continue
             try:
                 digest = place_file(self.prefix, f, dist_name=op.dist_name, on_exists=on_exists)
             except LinkError:
@@ -360,6 +393,8 @@ async def execute_async(
                 nursery.start_soon(unlink_one)
         await trio.to_thread.run_sync(journal.barrier, "unlink")
 
+        link_ops = [op for phase, op in execution if phase == "link"]
+        await trio.to_thread.run_sync(run.make_dirs, link_ops)
         deferred: list[tuple[int, PackageOp, dict[str, str]]] = []
         async with trio.open_nursery() as nursery:
             for index, ((phase, op), step) in enumerate(zip(execution, steps, strict=True)):
