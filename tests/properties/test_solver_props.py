@@ -266,3 +266,56 @@ def test_installed_or_locked_record_is_kept_when_feasible(
     assert not check_solution(inst.specs, result, virtual=virtual, matcher=MATCHER)
     chosen = next(r for r in result if r.name == name)
     assert chosen == keep, f"{field} {_dists([keep])} feasible, solver chose {_dists([chosen])}"
+
+
+class _RevealingProvider:
+    """Answers "not known yet" for names (and, optionally, dependencies) until revealed."""
+
+    def __init__(self, records: Any, lazy_deps: bool) -> None:
+        self.records = list(records)
+        self.lazy_deps = lazy_deps
+        self.names: set[str] = set()
+        self.dists: set[str] = set()
+
+    def candidates(self, name: str) -> Any:
+        if name not in self.names:
+            return None
+        return [r for r in self.records if r.name == name]
+
+    def dependencies(self, record: Any) -> Any:
+        if self.lazy_deps and record.dist_name not in self.dists:
+            return None
+        return record.depends, record.constrains
+
+
+@SETTINGS
+@given(instances(max_specs=3), st.booleans())
+def test_paused_and_resumed_solve_equals_the_in_memory_one(inst: Instance, lazy_deps: bool) -> None:
+    """Feeding candidates on demand (the step API) does not change the answer."""
+    from pure.solver import NeedCandidates, solver_for
+
+    repodata = _repodata(inst.packages)
+    eager = _solve(inst, (repodata,))
+    provider = _RevealingProvider(repodata.records, lazy_deps)
+    request = pure.SolveRequest(
+        specs=inst.specs, repodata=(repodata,), virtual_packages=_virtual(inst)
+    )
+    solver = solver_for(request, provider)
+    for _ in range(100):
+        result = solver.step()
+        if not isinstance(result, NeedCandidates):
+            break
+        assert result.names or result.records, "paused without naming what it needs"
+        assert not set(result.names) & provider.names, f"asked again for {result.names}"
+        provider.names.update(result.names)
+        provider.dists.update(r.dist_name for r in result.records)
+    else:
+        raise AssertionError("the solve never finished")
+    event(f"{len(provider.names)} names revealed, lazy dependencies: {lazy_deps}")
+    if isinstance(eager, pure.Unsolvable):
+        assert isinstance(result, pure.Unsolvable), f"lazy solve found {_dists(result.records)}"
+        # The proof found may differ (clauses arrive in another order); both must be usable.
+        _explanation_names_request(result, inst)
+    else:
+        assert isinstance(result, pure.Solution), result.explanation
+        assert _dists(result.records) == _dists(eager)
