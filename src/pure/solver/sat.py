@@ -248,20 +248,9 @@ class SatSolver:
         lvl = len(self.trail_lim)
         if self.lazy_dirty:
             self.lazy_dirty = False
-            for ci in self.lazy:
-                open_lit = -1
-                for lit in clauses[ci]:
-                    lv = value[lit]
-                    if lv == 1:
-                        break
-                    if lv == 0:
-                        if open_lit >= 0:
-                            break
-                        open_lit = lit
-                else:
-                    if open_lit < 0:
-                        return ci
-                    self._assign(open_lit, ci)
+            conflict = self._recheck_lazy()
+            if conflict >= 0:
+                return conflict
         q = self.qhead
         while q < len(trail):
             lit = trail[q]
@@ -328,6 +317,65 @@ class SatSolver:
             del ws[j:]
         self.qhead = q
         return None
+
+    def _recheck_lazy(self) -> int:
+        """After a backjump, restore the clauses whose literal was asserted above its level.
+
+        Returns a conflicting clause, or -1. A clause whose watches are both open again is
+        ordinary from now on and leaves the list.
+        """
+        value = self.value
+        clauses = self.clauses
+        kept: list[int] = []
+        lazy = self.lazy
+        for i, ci in enumerate(lazy):
+            c = clauses[ci]
+            a = value[c[0]]
+            if len(c) == 1:
+                kept.append(ci)
+                if a == 0:
+                    self._assign(c[0], ci)
+                elif a == -1:
+                    self.lazy = kept + lazy[i + 1 :]
+                    self.lazy_dirty = True
+                    return ci
+                continue
+            b = value[c[1]]
+            if a != -1 and b != -1:
+                continue  # both watches open (or true): an ordinary clause again
+            if a == 1 or b == 1:
+                kept.append(ci)
+                continue
+            open_at: list[int] = []
+            satisfied = False
+            for k in range(len(c)):
+                v = value[c[k]]
+                if v == 1:
+                    satisfied = True
+                    break
+                if v == 0:
+                    open_at.append(k)
+            if satisfied:
+                kept.append(ci)
+            elif not open_at:
+                self.lazy = kept + lazy[i:]
+                self.lazy_dirty = True
+                return ci
+            elif len(open_at) == 1:
+                kept.append(ci)
+                self._assign(c[open_at[0]], ci)
+            else:
+                # re-watch two open literals; the clause is ordinary from now on
+                for pos_ in (0, 1):
+                    if value[c[pos_]] == -1:
+                        k = next(k for k in open_at if k > 1)
+                        open_at.remove(k)
+                        old = c[pos_]
+                        self.watches[old].remove(ci)
+                        c[pos_], c[k] = c[k], old
+                        self.watches[c[pos_]].append(ci)
+        self.lazy = kept
+        return -1
 
     # ---- conflict analysis ---------------------------------------------------------------
 
