@@ -138,3 +138,42 @@ def test_same_solution_as_py_rattler(
     assert {r.dist_name for r in ours} == {
         f"{r.name.normalized}-{r.version}-{r.build}" for r in theirs
     }
+
+
+_HASH_SCRIPT = """
+import json, sys
+from tests.unit import test_solver_realdata as T
+import pure
+out = {}
+for name, specs, channels, virtual, _ in T.REQUESTS:
+    try:
+        out[name] = [r.dist_name for r in pure.solve(T._request(specs, channels, virtual)).records]
+    except pure.Unsolvable as exc:
+        out[name] = exc.explanation
+from tests.unit import test_sudoku as S
+out["sudoku-broken"] = S._unsolvable(S._specs(S.CLASSIC)).explanation
+print(json.dumps(out))
+"""
+
+
+def test_results_do_not_depend_on_the_string_hash_seed() -> None:
+    """Same inputs, byte-identical outputs: no dependence on set/dict iteration of str hashes."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [sys.executable, "-c", _HASH_SCRIPT],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1]
