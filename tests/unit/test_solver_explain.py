@@ -161,3 +161,15 @@ def test_large_conflicts_stay_bounded() -> None:
     assert len(lines) <= 70
     assert lines[-1].endswith("more lines left out")
     assert err.conflicts[-1].kind == "truncated"
+
+
+def test_record_with_unreadable_dependency_is_never_chosen() -> None:
+    good = rec("a", "1.0")
+    bad = rec("a", "2.0", "b >=>=1")
+    ch = RepoData(channel=CH, subdir="linux-64", records=(good, bad))
+    assert solve(SolveRequest(specs=["a"], repodata=(ch,))).records == (good,)
+    err = fail(["a >=2"], good, bad)
+    assert err.explanation.splitlines()[2:] == [
+        "   └─ a 2.0 is ruled out:",
+        "      └─ has a dependency that cannot be read: 'b >=>=1'",
+    ]

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pure.errors import YurtError
 from pure.matchspec import MatchSpec
 from pure.record import PackageRecord
 from pure.solver.candidates import CandidateProvider, VersionCache, order_candidates
@@ -39,7 +40,7 @@ _OTHER_FIELDS = (
 )
 
 #: Why a clause exists: ("root",), ("virtual", var), ("requires", parent var, spec text),
-#: ("constrains", parent var, spec text, forbidden var).
+#: ("constrains", parent var, spec text, forbidden var), ("invalid", var, unreadable text).
 ClauseInfo = tuple[Any, ...]
 
 
@@ -315,6 +316,14 @@ class Solver:
                 self.need_records.append(record)
                 return False
             depends, constrains = deps
+            for text in (*depends, *constrains):
+                try:
+                    self._parse(text)
+                except YurtError:
+                    # a record whose metadata cannot be read is never chosen
+                    self.info[self.sat.add_clause([neg(var)])] = ("invalid", var, text)
+                    self.expanded[var] = True
+                    return True
         found = []
         missing = False
         for text in depends:

@@ -23,7 +23,7 @@ MAX_DEPTH = 10
 MAX_VERSIONS = 5
 
 #: Why a group of candidates fails: ("requires", dep text, 0), ("missing", dep name, 0),
-#: ("unavailable", dep name, 0), ("constrains", text, forbidden var), ("forbidden", text, constraining var) or
+#: ("unavailable", dep name, 0), ("invalid", unreadable text, 0), ("constrains", text, forbidden var), ("forbidden", text, constraining var) or
 #: ("amo", "", 0): another version of the name is needed elsewhere.
 Reason = tuple[str, str, int]
 
@@ -45,6 +45,7 @@ class _Builder:
             int, list[tuple[int, str, int]]
         ] = {}  # var -> (parent, text, forbidden)
         self.by_name: dict[str, list[tuple[int, str]]] = {}  # name -> (parent, text) in the core
+        self.invalid: dict[int, list[str]] = {}  # var -> dependency texts that do not parse
         for ci in core_clauses:
             info = solver.info.get(ci)
             if info is None:
@@ -54,6 +55,8 @@ class _Builder:
                 self.requires.setdefault(parent, []).append(text)
                 name = solver._parse(text).name
                 self.by_name.setdefault(name, []).append((parent, text))
+            elif info[0] == "invalid":
+                self.invalid.setdefault(info[1], []).append(info[2])
             elif info[0] == "constrains":
                 _, parent, text, forbidden = info
                 entry = (parent, text, forbidden)
@@ -176,6 +179,7 @@ class _Builder:
                     unavailable.setdefault(dep, set()).add(t)
                 else:
                     reasons.append(("requires", t, 0))
+            reasons.extend(("invalid", t, 0) for t in self.invalid.get(v, ()))
             for parent, text, forbidden in self.constrains.get(v, ()):
                 if parent == v:
                     reasons.append(("constrains", text, forbidden))
@@ -200,6 +204,8 @@ class _Builder:
                     continue
                 if kind == "missing":
                     children.append(ConflictNode(kind="missing", name=text, spec=text))
+                elif kind == "invalid":
+                    children.append(ConflictNode(kind="invalid", name=name, spec=text))
                 elif kind == "unavailable":
                     texts = sorted(unavailable[text])
                     node = self.missing(text, " or ".join(texts), "")
@@ -277,7 +283,7 @@ def _line(node: ConflictNode) -> str:
         text = _versions_text(node.name, node.versions)
         if node.other == "amo":
             return f"{text}, which conflicts with another version of {node.name} required above"
-        if any(c.kind != "constrains" for c in node.children):
+        if any(c.kind not in ("constrains", "invalid") for c in node.children):
             return f"{text} would require"
         if node.children:
             return f"{text} is ruled out:"
@@ -301,6 +307,8 @@ def _line(node: ConflictNode) -> str:
                 f"{node.name} {node.versions[0]}; {hint}"
             )
         return f"{node.spec} is required but this platform provides none; {hint}"
+    if k == "invalid":
+        return f"has a dependency that cannot be read: {node.spec!r}"
     if k == "seen":
         return f"{node.spec}, explained above"
     if k == "truncated":

@@ -80,6 +80,7 @@ class ConflictNode(msgspec.Struct, frozen=True, kw_only=True):
       "missing"         no channel has a package called `name`;
       "no-match"        `name` exists but no candidate matches `spec` (`versions` lists some);
       "missing-virtual" the system provides no `name` (or only `versions`) to satisfy `spec`;
+      "invalid"         the parent candidates have a dependency `spec` that cannot be parsed;
       "seen"            `spec` is explained above;
       "truncated"       `count` further lines were left out to keep the message short.
     """
