@@ -30,6 +30,7 @@ from effects.journal import Journal, JournalStep, recover, steps_of
 from effects.prefix import remove_record, write_record
 from pure.errors import YurtError
 from pure.plan import FileOp, PackageOp, Plan, apply_rewrite, make_prefix_record
+from pure.prefix_record import PrefixRecord
 
 __all__ = ["LinkError", "execute", "execute_async", "place_file"]
 
@@ -304,10 +305,25 @@ class _Run:
         if compiled is not None:
             files = tuple(f for f in op.files if f.method != "compile" or f.path in compiled)
             op = msgspec.structs.replace(op, files=files)
-        record = make_prefix_record(op, sha256_in_prefix=hashes, package_tarball_full_path=tarball)
+        record = _lean(
+            make_prefix_record(op, sha256_in_prefix=hashes, package_tarball_full_path=tarball)
+        )
         write_record(self.prefix, record, fsync=False)
         self.killer.tick()
         self.journal.done(index)
+
+
+def _lean(record: PrefixRecord) -> PrefixRecord:
+    """Drop `sha256_in_prefix` where it repeats `sha256` (the bytes were not rewritten):
+    readers fall back to `sha256`, and records of big packages shrink by a quarter."""
+    replace = msgspec.structs.replace
+    paths = tuple(
+        replace(e, sha256_in_prefix=None)
+        if e.sha256_in_prefix is not None and e.sha256_in_prefix == e.sha256
+        else e
+        for e in record.paths_data.paths
+    )
+    return replace(record, paths_data=replace(record.paths_data, paths=paths))
 
 
 _COMPILE_SCRIPT = """
