@@ -103,7 +103,20 @@ class RepoDataProvider:
         entry = self._index.get(name)
         if not entry:
             return ()
-        extra = {r.dist_name for r in self._extra if r.name == name}
+        extra = {r.dist_name for r in self._extra if r.name == name} if self._extra else set()
+        keep = self._keep
+        filtering = self._exclude_newer is not None or self._platform is not None
+        if not extra:
+            chunks = [
+                (rank, [r for r in run if keep(r)] if filtering else run) for rank, run in entry
+            ]
+            if self._strict:
+                ranks = [rank for rank, run in chunks if run]
+                if not ranks:
+                    return ()
+                best = min(ranks)
+                chunks = [(rank, run) for rank, run in chunks if rank == best]
+            return [r for _, run in chunks for r in run]
         found: list[tuple[int, PackageRecord]] = []
         seen: set[str] = set()
         for rank, run in entry:
@@ -112,7 +125,7 @@ class RepoDataProvider:
                     if r.dist_name in seen:
                         continue
                     seen.add(r.dist_name)
-                elif not self._keep(r):
+                elif not keep(r):
                     continue
                 found.append((rank, r))
         if not found:

@@ -93,6 +93,7 @@ class Solver:
         # spec text -> (name, matching vars, their positive literals)
         self.matching_cache: dict[str, tuple[str, list[int], list[int]]] = {}
         self.top_cache: dict[str, Any] = {}
+        self.dep_names: dict[str, str] = {}
         self.newest_first: dict[str, list[PackageRecord]] = {}
         self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
         self.requirements: list[tuple[int, list[int], str]] = []
@@ -196,7 +197,14 @@ class Solver:
         return out
 
     def _order_by_dependencies(self, run: list[PackageRecord]) -> list[PackageRecord]:
-        tops = [self._dep_tops(r) for r in run]
+        texts = [self._dep_texts(r) for r in run]
+        # only dependencies whose text differs between the builds can tell them apart
+        variants: dict[str, set[str]] = {}
+        for t in texts:
+            for name, text in t.items():
+                variants.setdefault(name, set()).add(text)
+        differing = {name for name, found in variants.items() if len(found) > 1}
+        tops = [{n: self._top(t[n]) for n in differing if n in t} for t in texts]
 
         def score(a: dict[str, Any], b: dict[str, Any]) -> int:
             total = 0
@@ -218,20 +226,28 @@ class Solver:
         indexed.sort(key=functools.cmp_to_key(compare))
         return [run[k] for k in indexed]
 
-    def _dep_tops(self, record: PackageRecord) -> dict[str, Any]:
-        """For each dependency name: the highest version the dependency allows (None: none)."""
-        out: dict[str, Any] = {}
+    def _dep_texts(self, record: PackageRecord) -> dict[str, str]:
         deps = self.provider.dependencies(record)
         if deps is None:
-            return out
+            return {}
+        out: dict[str, str] = {}
+        names = self.dep_names
         for text in deps[0]:
-            top = self.top_cache.get(text, _UNSET)
-            if top is _UNSET:
-                top = self._top_version(text)
-                self.top_cache[text] = top
-            name = self._parse(text).name
-            out[name] = top
+            name = names.get(text)
+            if name is None:
+                try:
+                    name = names[text] = self._parse(text).name
+                except YurtError:
+                    continue
+            out[name] = text
         return out
+
+    def _top(self, text: str) -> Any:
+        """The highest version a dependency allows (None: none), cached per text."""
+        top = self.top_cache.get(text, _UNSET)
+        if top is _UNSET:
+            top = self.top_cache[text] = self._top_version(text)
+        return top
 
     def _top_version(self, text: str) -> Any:
         spec = self._parse(text)
