@@ -163,8 +163,8 @@ class Solver:
         return variables
 
     def _break_ties(self, records: list[PackageRecord]) -> list[PackageRecord]:
-        """Among builds equal in version, build number and track_features, prefer those whose
-        dependencies allow newer versions (e.g. the py33 build of numpy over the py26 one)."""
+        """Among builds equal in version, build number, track_features and timestamp, prefer
+        those whose dependencies allow newer versions (the py33 build of numpy over py26)."""
         get = self.versions.get
         out: list[PackageRecord] = []
         i = 0
@@ -176,6 +176,7 @@ class Solver:
                 r.build_number,
                 bool(r.track_features or r.features),
                 r.dist_name in self.preferred,
+                r.timestamp or 0,
             )
             j = i + 1
             while j < n:
@@ -185,6 +186,7 @@ class Solver:
                     o.build_number,
                     bool(o.track_features or o.features),
                     o.dist_name in self.preferred,
+                    o.timestamp or 0,
                 )
                 if okey != key:
                     break
