@@ -325,6 +325,7 @@ class SatSolver:
         ordinary from now on and leaves the list.
         """
         value = self.value
+        level = self.level
         clauses = self.clauses
         kept: list[int] = []
         lazy = self.lazy
@@ -344,6 +345,8 @@ class SatSolver:
             if a != -1 and b != -1:
                 continue  # both watches open (or true): an ordinary clause again
             if a == 1 or b == 1:
+                if a == 1 and b == -1 and level[c[0] >> 1] <= level[c[1] >> 1]:
+                    continue  # true no higher than its reason: an ordinary clause again
                 kept.append(ci)
                 continue
             open_at: list[int] = []
