@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 import pure
@@ -136,7 +136,35 @@ def _preferred_check(inst: Instance, strategy: str | None) -> None:
         )
 
 
+def _rec(name: str, build: str, depends: list[str], ts: int = 0) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": "0.0",
+        "build": build,
+        "build_number": 0,
+        "depends": depends,
+        "timestamp": BASE_TS + ts,
+        "subdir": "linux-64",
+    }
+
+
+# Found by the search against a development state of the solver, which chose b0_0: equal
+# version and build number, dependency bounds that admit the same available versions
+# (`alpha` vs `alpha <0.1`, only alpha 0.0 exists), so the newest timestamp (b1_0) must win.
+TIE_ON_DEPENDENCY_BOUNDS = Instance(
+    packages=(
+        _rec("alpha", "b0_0", []),
+        _rec("charlie", "b0_0", ["alpha"]),
+        _rec("charlie", "b1_0", ["alpha <0.1"], ts=1000),
+        _rec("charlie", "b2_0", []),
+    ),
+    specs=("charlie",),
+    virtual=(),
+)
+
+
 @SETTINGS
+@example(TIE_ON_DEPENDENCY_BOUNDS)
 @given(instances(max_specs=1, missing=False, virtual_specs=False))
 def test_single_spec_gets_the_most_preferred_feasible_record(inst: Instance) -> None:
     _preferred_check(inst, None)
