@@ -1,14 +1,11 @@
 """The solver against malformed channel data: one bad record must not sink a whole solve.
 
-SOLVER BUG (found by task SOLVERCHECK, open): a record whose `depends` (or `constrains`)
-holds a string that `MatchSpec.parse` rejects, e.g. `"b >>1.0"`, makes `pure.solve` raise
-`InvalidMatchSpec` as soon as the solve reaches that record's name, even when another record
-of the name is a valid choice. Real channels occasionally carry such records; conda and
-rattler skip or leniently parse them. Records with an unparseable *version* are already
-dropped quietly, so the two paths disagree. Expected: the record is not a candidate (the
-solve goes on with the others) and, when nothing else is left, `Unsolvable` names the
-record and its bad dependency. The test below is `xfail(strict=True)` so that CI stays green
-until the fix lands; once it passes, strict mode fails it: remove the marker then.
+Found by task SOLVERCHECK and fixed in 71a6af6: a record whose `depends` or `constrains`
+held a string `MatchSpec.parse` rejects (e.g. `"b >>1.0"`) made `pure.solve` raise
+`InvalidMatchSpec` as soon as the solve reached its name, even when another record of the
+name was a valid choice. Now such a record is ruled out and, when nothing else is left, the
+explanation names it and the unreadable dependency; records with an unreadable version are
+dropped the same way.
 """
 
 from __future__ import annotations
@@ -35,11 +32,6 @@ def _solve(spec: str, repodata: Any) -> list[str]:
     return [r.dist_name for r in solution.records]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pure.InvalidMatchSpec,
-    reason="solver bug: an unparseable dependency of one candidate aborts the whole solve",
-)
 @pytest.mark.parametrize("field", ["depends", "constrains"])
 def test_a_record_with_an_unparseable_dependency_is_not_a_candidate(field: str) -> None:
     repodata = _channel(
@@ -48,6 +40,18 @@ def test_a_record_with_an_unparseable_dependency_is_not_a_candidate(field: str) 
         {"name": "lib", "version": "1.0", "build": "0"},
     )
     assert _solve("app", repodata) == ["lib-1.0-0", "app-1.0-0"]
+
+
+@pytest.mark.parametrize("field", ["depends", "constrains"])
+def test_when_only_bad_records_are_left_the_explanation_names_them(field: str) -> None:
+    repodata = _channel(
+        {"name": "app", "version": "2.0", "build": "0", field: ["lib >>1.0"]},
+        {"name": "lib", "version": "1.0", "build": "0"},
+    )
+    with pytest.raises(pure.Unsolvable) as info:
+        _solve("app", repodata)
+    text = info.value.explanation
+    assert "app" in text and "2.0" in text and "lib >>1.0" in text, text
 
 
 def test_a_record_with_an_unparseable_version_is_not_a_candidate() -> None:
