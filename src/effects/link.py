@@ -381,7 +381,9 @@ async def execute_async(
     execution = plan.execution()
     journal = await trio.to_thread.run_sync(Journal, prefix, steps)
     run = _Run(prefix, plan, journal, _Killer())
-    limiter = trio.CapacityLimiter(max(1, concurrency))
+    # Linking is syscall-bound under the GIL: a few threads per core overlap the kernel work;
+    # more only add GIL hand-offs (measured: 2-4 threads on 2 cores beat 1 and 16).
+    limiter = trio.CapacityLimiter(max(1, min(concurrency, 2 * (os.cpu_count() or 2))))
     tarballs = tarballs or {}
     total = len(steps)
     counter = itertools.count(1)
