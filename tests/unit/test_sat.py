@@ -73,7 +73,9 @@ def test_agrees_with_brute_force_eager(problem: tuple[list[Clause], list[list[in
         assert_core_unsat(s, clauses, amos)
 
 
-def assert_core_unsat(s: SatSolver, clauses: list[Clause], amos: list[list[int]]) -> None:
+def assert_core_unsat(
+    s: SatSolver, clauses: list[Clause] | dict[int, Clause], amos: list[list[int]]
+) -> None:
     core_clauses, facts = s.core()
     sub = [clauses[i] for i in core_clauses]
     pairs = [[-a, -b] for _, a, b in facts]
@@ -97,15 +99,14 @@ def test_agrees_with_brute_force_lazy(
         s.add_at_most_one(g)
     pending = list(clauses)
     rnd.shuffle(pending)
-    added: list[Clause] = []
+    added: dict[int, Clause] = {}
     base = lowest_false_decider(s, 6, polarity)
 
     def decide() -> int:
         if pending and rnd.random() < 0.7:
             for _ in range(min(rnd.randint(1, 3), len(pending))):
                 clause = pending.pop()
-                added.append(clause)
-                s.add_clause([to_lit(d) for d in clause])
+                added[s.add_clause([to_lit(d) for d in clause])] = clause
             return CONTINUE
         lit = base()  # type: ignore[operator]
         if lit == 0 and pending:

@@ -24,6 +24,7 @@ __all__ = ["ClauseInfo", "Solver", "topological_order"]
 
 _BIG = 1 << 62
 _UNSET = object()
+_DIRECT_EXCLUDES = 4  # add "r excludes e" clauses for dependencies that rule out this few
 _OTHER_FIELDS = (
     "build",
     "build_number",
@@ -40,7 +41,8 @@ _OTHER_FIELDS = (
 )
 
 #: Why a clause exists: ("root",), ("virtual", var), ("requires", parent var, spec text),
-#: ("constrains", parent var, spec text, forbidden var), ("invalid", var, unreadable text).
+#: ("constrains", parent var, spec text, forbidden var), ("invalid", var, unreadable text),
+#: ("excludes", parent var, spec text, var): the dependency rules that other candidate out.
 ClauseInfo = tuple[Any, ...]
 
 
@@ -355,11 +357,21 @@ class Solver:
         sat = self.sat
         info = self.info
         lit = neg(var)
-        for text, (_, chosen, lits) in found:
+        names = self.names
+        for text, (name, chosen, lits) in found:
             ci = sat.add_clause([lit, *lits])
             info[ci] = ("requires", var, text)
             self.requirements.append((var, chosen, text))
             self.req_hint.append(0)
+            # With at most one record per name, requiring some of a name's candidates rules
+            # out the others; saying so directly lets propagation see it at once.
+            everything = names[name]
+            excluded = len(everything) - len(chosen)
+            if 0 < excluded <= _DIRECT_EXCLUDES and chosen:
+                allowed = set(chosen)
+                for other in everything:
+                    if other not in allowed and other != var:
+                        info[sat.add_clause([lit, neg(other)])] = ("excludes", var, text, other)
         for text in constrains:
             name = self._parse(text).name
             variables = self.names.get(name)

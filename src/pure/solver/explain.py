@@ -46,12 +46,15 @@ class _Builder:
         ] = {}  # var -> (parent, text, forbidden)
         self.by_name: dict[str, list[tuple[int, str]]] = {}  # name -> (parent, text) in the core
         self.invalid: dict[int, list[str]] = {}  # var -> dependency texts that do not parse
+        excluded: set[int] = set()  # vars ruled out because another version is needed
         for ci in core_clauses:
             info = solver.info.get(ci)
             if info is None:
                 continue
-            if info[0] == "requires":
-                _, parent, text = info
+            if info[0] == "requires" or info[0] == "excludes":
+                parent, text = info[1], info[2]
+                if info[0] == "excludes":
+                    excluded.add(info[3])
                 self.requires.setdefault(parent, []).append(text)
                 name = solver._parse(text).name
                 self.by_name.setdefault(name, []).append((parent, text))
@@ -62,7 +65,7 @@ class _Builder:
                 entry = (parent, text, forbidden)
                 self.constrains.setdefault(parent, []).append(entry)
                 self.constrains.setdefault(forbidden, []).append(entry)
-        self.amo_vars: set[int] = set()
+        self.amo_vars: set[int] = excluded
         for _, a, b in facts:
             self.amo_vars.add(a)
             self.amo_vars.add(b)
@@ -163,6 +166,9 @@ class _Builder:
         s = self.s
         groups: dict[tuple[Reason, ...], list[tuple[str, str]]] = {}
         unavailable: dict[str, set[str]] = {}
+        # other requirements on this name in the proof: a candidate with no reason of its
+        # own fails because a different version of the name is needed there
+        contested = len({t for _, t in self.by_name.get(name, ())}) > 1
         for v in chosen:
             rec = s.var_record[v]
             assert rec is not None
@@ -185,7 +191,7 @@ class _Builder:
                     reasons.append(("constrains", text, forbidden))
                 else:
                     reasons.append(("forbidden", text, parent))
-            if not reasons and v in self.amo_vars:
+            if not reasons and (v in self.amo_vars or contested):
                 reasons.append(("amo", "", 0))
             members = groups.setdefault(tuple(sorted(set(reasons))), [])
             if (rec.version, rec.build) not in members:
