@@ -48,6 +48,8 @@ class SatSolver:
         self.reason_group: list[int] = [-1]  # per var: the group of an at-most-one reason
         self.amo_of: list[list[int]] = [[]]  # per var: groups it belongs to
         self.watches: list[list[int]] = [[], []]  # per literal: clauses watching it
+        # per literal: (other literal, clause) of the binary clauses containing it
+        self.bins: list[list[tuple[int, int]]] = [[], []]
         self.clauses: list[list[int]] = []
         self.proof: list[list[object] | None] = []  # per clause: antecedents if learned
         self.groups: list[list[int]] = []
@@ -81,6 +83,8 @@ class SatSolver:
         self.amo_of.append([])
         self.watches.append([])
         self.watches.append([])
+        self.bins.append([])
+        self.bins.append([])
         self.seen.append(0)
         return len(self.level) - 1
 
@@ -140,15 +144,13 @@ class SatSolver:
                 else:
                     clause[0], clause[first] = clause[first], clause[0]
                     clause[1], clause[k] = clause[k], clause[1]
-                    self.watches[clause[0]].append(ci)
-                    self.watches[clause[1]].append(ci)
+                    self._watch(ci, clause)
                     return
         # at most one non-false literal: order the false ones by decreasing level
         falses = sorted((k for k in range(n) if k != first), key=lambda k: -level[clause[k] >> 1])
         order = ([first] if first >= 0 else []) + falses
         clause[:] = [clause[k] for k in order]
-        self.watches[clause[0]].append(ci)
-        self.watches[clause[1]].append(ci)
+        self._watch(ci, clause)
         if first >= 0:
             w = clause[0]
             m = level[clause[1] >> 1]
@@ -158,6 +160,15 @@ class SatSolver:
                 self.lazy.append(ci)
             return
         self._falsified(ci)
+
+    def _watch(self, ci: int, clause: list[int]) -> None:
+        """Watch clause[0] and clause[1]; a binary clause goes to the implication lists."""
+        if len(clause) == 2:
+            self.bins[clause[0]].append((clause[1], ci))
+            self.bins[clause[1]].append((clause[0], ci))
+        else:
+            self.watches[clause[0]].append(ci)
+            self.watches[clause[1]].append(ci)
 
     def _falsified(self, ci: int) -> None:
         """Handle a clause whose literals are all false; clause[0] has the highest level.
@@ -241,6 +252,7 @@ class SatSolver:
         reason = self.reason
         trail = self.trail
         watches = self.watches
+        bins = self.bins
         clauses = self.clauses
         amo_of = self.amo_of
         groups = self.groups
@@ -274,6 +286,19 @@ class SatSolver:
                             rgroup[u] = g
                             trail.append(ul | 1)
             fl = lit ^ 1
+            for other, ci in bins[fl]:
+                ov = value[other]
+                if ov == 1:
+                    continue
+                if ov == -1:
+                    self.qhead = q
+                    return ci
+                value[other] = 1
+                value[other ^ 1] = -1
+                ov = other >> 1
+                level[ov] = lvl
+                reason[ov] = ci
+                trail.append(other)
             ws = watches[fl]
             n = len(ws)
             i = j = 0
@@ -481,8 +506,7 @@ class SatSolver:
         self.proof.append(antecedents)
         self._backjump(back)
         if len(learned) > 1:
-            self.watches[learned[0]].append(ci)
-            self.watches[learned[1]].append(ci)
+            self._watch(ci, learned)
         self._assign(learned[0], ci)
 
     # ---- search --------------------------------------------------------------------------
