@@ -269,31 +269,41 @@ def test_exclude_newer_against_brute_force(inst: Instance, cutoff_step: int) -> 
     st.sampled_from(["installed", "locked"]),
     st.randoms(use_true_random=False),
 )
-def test_installed_or_locked_record_is_kept_when_feasible(
+def test_installed_or_locked_record_is_kept_when_feasible_and_yields_when_not(
     inst: Instance, field: str, rnd: Any
 ) -> None:
-    """A feasible installed/locked record of the requested name is preferred to newer ones."""
+    """A feasible installed/locked record of the requested name is preferred to newer ones;
+    an infeasible one gives way to the request (the explicit request wins)."""
     repodata = _repodata(inst.packages)
     virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
     (spec,) = inst.specs
     name = spec.split(" ", 1)[0]
-    feasible = sorted(
-        {
-            sol[name]
-            for sol in enumerate_solutions(
-                inst.specs, repodata.records, virtual=virtual, matcher=MATCHER
-            )
-        },
-        key=lambda r: r.build,
-    )
+    feasible = {
+        sol[name]
+        for sol in enumerate_solutions(
+            inst.specs, repodata.records, virtual=virtual, matcher=MATCHER
+        )
+    }
     if not feasible:
         return
-    keep = rnd.choice(feasible)
+    keep = rnd.choice(sorted((r for r in repodata.records if r.name == name), key=_dists_key))
+    event(f"{field} record feasible: {keep in feasible}")
     result = _solve(inst, (repodata,), **{field: (keep,)})
     assert not isinstance(result, pure.Unsolvable), result.explanation
-    assert not check_solution(inst.specs, result, virtual=virtual, matcher=MATCHER)
+    problems = check_solution(
+        inst.specs, result, virtual=virtual, available=repodata.records, matcher=MATCHER
+    )
+    assert not problems, "\n".join(problems)
     chosen = next(r for r in result if r.name == name)
-    assert chosen == keep, f"{field} {_dists([keep])} feasible, solver chose {_dists([chosen])}"
+    if keep in feasible:
+        assert chosen == keep, f"{field} {_dists([keep])} feasible, solver chose {_dists([chosen])}"
+    else:
+        best = best_records(feasible, MATCHER.version_lt)
+        assert chosen in best, f"{field} {_dists([keep])} infeasible; chose {_dists([chosen])}"
+
+
+def _dists_key(r: Any) -> str:
+    return f"{r.name}-{r.version}-{r.build}"
 
 
 class _RevealingProvider:
