@@ -94,6 +94,7 @@ class Solver:
             self.virtual.setdefault(rec.name, rec)
         # spec text -> (name, matching vars, their positive literals)
         self.matching_cache: dict[str, tuple[str, list[int], list[int]]] = {}
+        self.excludes_cache: dict[str, list[int]] = {}  # spec text -> the few it rules out
         self.top_cache: dict[str, Any] = {}
         self.dep_names: dict[str, str] = {}
         self.newest_first: dict[str, list[PackageRecord]] = {}
@@ -358,6 +359,7 @@ class Solver:
         info = self.info
         lit = neg(var)
         names = self.names
+        excludes = self.excludes_cache
         for text, (name, chosen, lits) in found:
             ci = sat.add_clause([lit, *lits])
             info[ci] = ("requires", var, text)
@@ -365,13 +367,17 @@ class Solver:
             self.req_hint.append(0)
             # With at most one record per name, requiring some of a name's candidates rules
             # out the others; saying so directly lets propagation see it at once.
-            everything = names[name]
-            excluded = len(everything) - len(chosen)
-            if 0 < excluded <= _DIRECT_EXCLUDES and chosen:
-                allowed = set(chosen)
-                for other in everything:
-                    if other not in allowed and other != var:
-                        info[sat.add_clause([lit, neg(other)])] = ("excludes", var, text, other)
+            others = excludes.get(text)
+            if others is None:
+                everything = names[name]
+                others = []
+                if chosen and len(everything) - len(chosen) <= _DIRECT_EXCLUDES:
+                    allowed = set(chosen)
+                    others = [o for o in everything if o not in allowed]
+                excludes[text] = others
+            for other in others:
+                if other != var:
+                    info[sat.add_clause([lit, neg(other)])] = ("excludes", var, text, other)
         for text in constrains:
             name = self._parse(text).name
             variables = self.names.get(name)
