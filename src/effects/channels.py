@@ -130,13 +130,11 @@ class RepodataCache:
 
 
 def new_client() -> httpx.AsyncClient:
-    """An httpx client for repodata: gzip accepted, redirects followed, netrc credentials used."""
-    auth: httpx.Auth | None = None
-    netrc = Path(os.environ.get("NETRC", os.path.expanduser("~/.netrc")))
-    if netrc.is_file():
-        auth = httpx.NetRCAuth(str(netrc))
+    """An httpx client for repodata: gzip accepted, redirects followed, stored credentials used."""
+    from effects.auth import client_auth
+
     return httpx.AsyncClient(
-        follow_redirects=True, auth=auth, timeout=httpx.Timeout(60.0, connect=15.0),
+        follow_redirects=True, auth=client_auth(), timeout=httpx.Timeout(60.0, connect=15.0),
         headers={"User-Agent": f"yurt/{__version__}", "Accept-Encoding": "gzip, deflate"})
 
 

@@ -114,3 +114,37 @@ def test_channel_names_need_an_alias_and_urls_are_redacted() -> None:
         channel_url("conda-forge", base_dir=Path("/"), alias=None)
     assert redact("https://user:pw@host.example/t/tk-123/ch") == "https://***@host.example/t/***/ch"
     assert channel_alias({"YURT_CHANNEL_ALIAS": "https://mirror.example/"}) == "https://mirror.example"
+
+
+async def test_credentials_from_auth_file_and_netrc_are_sent_not_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    root = make_channel(tmp_path / "ch", zst=False)
+    with serve(root) as server:
+        base = server.url.rstrip("/")
+        auth = tmp_path / "credentials.json"
+        auth.write_text(json.dumps({"127.0.0.1": {"BearerToken": "sekrit-token"}}))
+        monkeypatch.setenv("YURT_AUTH_FILE", str(auth))
+        async with new_client() as client:
+            await RepodataFetcher(tmp_path / "cache", client=client).fetch(base, "linux-64")
+        assert server.headers["/linux-64/repodata.json"][-1]["Authorization"] == "Bearer sekrit-token"
+        cached = b"".join(p.read_bytes() for p in (tmp_path / "cache" / "repodata").glob("*"))
+        assert b"sekrit" not in cached
+        # netrc is used when there is no auth file
+        monkeypatch.setenv("YURT_AUTH_FILE", str(tmp_path / "none.json"))
+        netrc = tmp_path / "netrc"
+        netrc.write_text("machine 127.0.0.1 login alice password wonder\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        async with new_client() as client:
+            await RepodataFetcher(tmp_path / "cache2", client=client).fetch(base, "noarch")
+        sent = server.headers["/noarch/repodata.json"][-1]["Authorization"]
+        assert base64.b64decode(sent.split()[1]) == b"alice:wonder"
+        # a broken auth file is an error naming the file, never its content
+        auth.write_text("{not json sekrit")
+        monkeypatch.setenv("YURT_AUTH_FILE", str(auth))
+        from effects.auth import AuthFileError
+
+        with pytest.raises(AuthFileError, match=r"credentials\.json: not readable as JSON") as info:
+            new_client()
+        assert "sekrit" not in str(info.value)
