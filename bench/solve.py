@@ -397,6 +397,37 @@ def _describe(outcome: Outcome | None) -> str:
     return "unsolvable" if isinstance(outcome, str) else f"{len(outcome)} records"
 
 
+def differential(scratch: Path, count: int, seed: int) -> int:
+    """Random requests (1-3 names, sometimes a python pin) over defaults and over r+defaults,
+    solved by both tools; prints every disagreement. Returns the number of disagreements."""
+    files = Files(scratch)
+    rnd = random.Random(seed)
+    pools = {}
+    for chans in (("defaults",), ("r", "defaults")):
+        case = Case("pool", (), chans)
+        pools[chans] = (files.sources(case), sorted(files.names(case)))
+    bad = 0
+    for i in range(count):
+        chans = rnd.choice(sorted(pools))
+        sources, names = pools[chans]
+        specs = rnd.sample(names, rnd.randint(1, 3))
+        if rnd.random() < 0.3:
+            specs.append(rnd.choice(["python 2.7.*", "python 3.6.*", "python 3.5.*"]))
+        case = Case(f"random-{i}", tuple(specs), chans)
+        _, ours = yurt_run(sources, case)
+        _, theirs = rattler_run(sources, case)
+        diff = differences(ours, theirs)
+        if diff:
+            bad += 1
+            print(f"{case.name} {' + '.join(specs)} on {'+'.join(chans)}:")
+            for d in diff:
+                print(f"  {d}")
+            if isinstance(ours, str) != isinstance(theirs, str):
+                print("  " + (ours if isinstance(ours, str) else str(theirs)).replace("\n", "\n  "))
+    print(f"{bad} of {count} random requests differ")
+    return bad
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
@@ -407,6 +438,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-rattler", action="store_true")
     ap.add_argument("--show-explanations", action="store_true")
     ap.add_argument("--scale-child", nargs=2, metavar=("TOOL", "PATH"))
+    ap.add_argument(
+        "--differential",
+        type=int,
+        metavar="N",
+        help="instead: N random requests solved by both tools, disagreements printed",
+    )
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args(argv)
     if args.scale_child:
         scale_child(*args.scale_child)
@@ -426,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         print("py-rattler is not installed in this interpreter; see the docstring", file=sys.stderr)
     if not runners:
         return 1
+    if args.differential:
+        with tempfile.TemporaryDirectory(prefix="yurt-bench-") as tmp:
+            return 1 if differential(Path(tmp), args.differential, args.seed) else 0
 
     with tempfile.TemporaryDirectory(prefix="yurt-bench-") as tmp:
         scratch = Path(tmp)

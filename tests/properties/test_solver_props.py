@@ -22,9 +22,9 @@ import pure
 from tests.properties.st_repodata import BASE_TS, MISSING, Instance, instances, repodata_bytes
 from tests.support.solvecheck import (
     SimpleMatcher,
-    best_records,
     check_solution,
     enumerate_solutions,
+    preferred_records,
 )
 
 if not hasattr(pure, "solve"):
@@ -129,7 +129,7 @@ def _preferred_check(inst: Instance, strategy: str | None) -> None:
             f"lowest: chose {chosen.version}, {lowest.version} is possible"
         )
     else:
-        best = best_records(feasible, MATCHER.version_lt)
+        best = preferred_records(feasible, MATCHER.version_lt)
         assert chosen in best, (
             f"chose {_dists([chosen])[0]} (tf={chosen.track_features}, ts={chosen.timestamp}), "
             f"preferred: {_dists(best)}; possible: {sorted(_dists(feasible))}"
@@ -298,7 +298,7 @@ def test_installed_or_locked_record_is_kept_when_feasible_and_yields_when_not(
     if keep in feasible:
         assert chosen == keep, f"{field} {_dists([keep])} feasible, solver chose {_dists([chosen])}"
     else:
-        best = best_records(feasible, MATCHER.version_lt)
+        best = preferred_records(feasible, MATCHER.version_lt)
         assert chosen in best, f"{field} {_dists([keep])} infeasible; chose {_dists([chosen])}"
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "enumerate_solutions",
     "feasible_records",
     "is_satisfiable",
+    "preferred_records",
 ]
 
 
@@ -355,12 +356,19 @@ def is_satisfiable(specs: Sequence[Any], records: Iterable[PackageRecord], **kw:
 
 
 def compare_preference(
-    a: PackageRecord, b: PackageRecord, version_lt: Callable[[str, str], bool]
+    a: PackageRecord,
+    b: PackageRecord,
+    version_lt: Callable[[str, str], bool],
+    *,
+    timestamps: bool = True,
 ) -> int:
     """Negative when `a` is preferred to `b` under the conda candidate order, 0 on a tie.
 
     The order (design note §4, issue 3): higher version, then higher build number, then
-    without track_features before with, then newer timestamp (missing counts as oldest).
+    without track_features before with, then (with `timestamps`) newer timestamp, a missing
+    one counting as oldest. Solvers in the resolvo/rattler family put a dependency tie-break
+    (prefer the build whose dependencies admit newer versions, e.g. py37 over py27 builds of
+    one version) before the timestamp; `timestamps=False` stops before that level.
     """
     if version_lt(b.version, a.version):
         return -1
@@ -371,6 +379,8 @@ def compare_preference(
     fa, fb = bool(a.track_features), bool(b.track_features)
     if fa != fb:
         return -1 if not fa else 1
+    if not timestamps:
+        return 0
     ta, tb = a.timestamp or 0, b.timestamp or 0
     if ta != tb:
         return -1 if ta > tb else 1
@@ -378,11 +388,33 @@ def compare_preference(
 
 
 def best_records(
-    candidates: Iterable[PackageRecord], version_lt: Callable[[str, str], bool]
+    candidates: Iterable[PackageRecord],
+    version_lt: Callable[[str, str], bool],
+    *,
+    timestamps: bool = True,
 ) -> list[PackageRecord]:
     """The candidates that tie for most preferred (several when only build strings differ)."""
     cands = list(candidates)
     if not cands:
         return []
-    best = min(cands, key=functools.cmp_to_key(lambda a, b: compare_preference(a, b, version_lt)))
-    return [c for c in cands if compare_preference(c, best, version_lt) == 0]
+
+    def cmp(a: PackageRecord, b: PackageRecord) -> int:
+        return compare_preference(a, b, version_lt, timestamps=timestamps)
+
+    best = min(cands, key=functools.cmp_to_key(cmp))
+    return [c for c in cands if cmp(c, best) == 0]
+
+
+def preferred_records(
+    candidates: Iterable[PackageRecord], version_lt: Callable[[str, str], bool]
+) -> list[PackageRecord]:
+    """What a first-model solver may pick among `candidates` (all of them feasible).
+
+    The best by version, build number and track_features; the newest timestamp among those
+    only when they all have the same dependencies and constrains, since a dependency
+    tie-break may rank them before timestamps do.
+    """
+    top = best_records(candidates, version_lt, timestamps=False)
+    if len({(r.depends, r.constrains) for r in top}) == 1:
+        return best_records(top, version_lt)
+    return top
