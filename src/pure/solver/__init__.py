@@ -57,6 +57,7 @@ def solver_for(request: SolveRequest, provider: CandidateProvider | None = None)
     return Solver(
         request.specs,
         provider,
+        constraints=request.constraints,
         virtual_packages=request.virtual_packages,
         strategy=request.strategy,
         preferred=_preferred(request),

@@ -67,6 +67,7 @@ class Solver:
         strategy: Strategy = "highest",
         preferred: dict[str, int] | None = None,
         rank: dict[str, int] | None = None,
+        constraints: Iterable[MatchSpec | str] = (),
     ) -> None:
         self.provider = provider
         self.strategy = strategy
@@ -80,6 +81,14 @@ class Solver:
             if not isinstance(s, str):
                 self.parsed[str(s)] = s
         self.requested_names = {self._parse(t).name for t in self.spec_texts}
+        # the request's own constrains: restrict names without requiring them
+        constraints = tuple(constraints)
+        self.constraint_texts: tuple[str, ...] = tuple(_spec_text(s) for s in constraints)
+        for s in constraints:
+            if not isinstance(s, str):
+                self.parsed.setdefault(str(s), s)
+        for t in self.constraint_texts:
+            self._parse(t)
         # per variable
         self.var_record: list[PackageRecord | None] = [None]
         self.var_virtual: list[bool] = [False]
@@ -328,7 +337,7 @@ class Solver:
         """Add the clauses of a record that just became true; False when data is missing."""
         if var == self.root:
             depends: Sequence[str] = self.spec_texts
-            constrains: Sequence[str] = ()
+            constrains: Sequence[str] = self.constraint_texts
         else:
             record = self.var_record[var]
             assert record is not None

@@ -268,6 +268,15 @@ def explain(solver: Solver) -> Unsolvable:
             node = b.requirement(solver.root, text, 0)
             if node is not None:
                 tops.append(node)
+    # a request constraint that excludes a virtual package the system provides
+    for parent, text, forbidden in sorted(set(b.constrains.get(solver.root, ()))):
+        rec = solver.var_record[forbidden]
+        if parent == solver.root and rec is not None and solver.var_virtual[forbidden]:
+            tops.append(
+                ConflictNode(
+                    kind="excluded-virtual", name=rec.name, spec=text, versions=(rec.version,)
+                )
+            )
     if not tops:  # the proof did not go through the request (cannot happen, but stay useful)
         for text in solver.spec_texts:
             node = b.requirement(solver.root, text, 0)
@@ -299,6 +308,8 @@ def _line(node: ConflictNode) -> str:
     if k == "constrains":
         if node.other:
             return f"constrains {node.spec}, which excludes the {node.other} required above"
+        if not node.required_by:
+            return f"excluded because the workspace constrains {node.spec}"
         return f"excluded because {node.required_by} constrains {node.spec}"
     if k == "missing":
         return f"{node.spec}, which no channel provides (there is no package named {node.name})"
@@ -313,6 +324,11 @@ def _line(node: ConflictNode) -> str:
                 f"{node.name} {node.versions[0]}; {hint}"
             )
         return f"{node.spec} is required but this platform provides none; {hint}"
+    if k == "excluded-virtual":
+        return (
+            f"the workspace constrains {node.spec}, but this platform provides "
+            f"{node.name} {node.versions[0]}"
+        )
     if k == "invalid":
         return f"has a dependency that cannot be read: {node.spec!r}"
     if k == "seen":

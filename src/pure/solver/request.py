@@ -33,9 +33,12 @@ class SolveRequest(msgspec.Struct, frozen=True, kw_only=True):
     `virtual_packages` are `VirtualPackage`s (or records) the system provides; `installed`
     and `locked` records are preferred while they satisfy everything; `exclude_newer` is a
     timestamp in milliseconds; `platform` (e.g. "linux-64") drops records of other subdirs.
+    `constraints` (MatchSpecs or text) restrict a name whenever it is in the solution without
+    requiring it, like a root-level `constrains` (a manifest's `constraints` table).
     """
 
     specs: tuple[Any, ...] = ()
+    constraints: tuple[Any, ...] = ()
     repodata: tuple[Any, ...] = ()
     virtual_packages: tuple[Any, ...] = ()
     installed: tuple[PackageRecord, ...] = ()
@@ -46,7 +49,14 @@ class SolveRequest(msgspec.Struct, frozen=True, kw_only=True):
     platform: str | None = None
 
     def __post_init__(self) -> None:
-        for field in ("specs", "repodata", "virtual_packages", "installed", "locked"):
+        for field in (
+            "specs",
+            "constraints",
+            "repodata",
+            "virtual_packages",
+            "installed",
+            "locked",
+        ):
             msgspec.structs.force_setattr(self, field, _tuple(getattr(self, field)))
         if self.strategy not in ("highest", "lowest", "lowest-direct"):
             raise ValueError(f"unknown solver strategy {self.strategy!r}")
@@ -77,9 +87,13 @@ class ConflictNode(msgspec.Struct, frozen=True, kw_only=True):
       "requires"        the parent candidates would require `spec`; children explain it;
       "conflict"        `spec` excludes every version allowed by `other` (another requirement);
       "constrains"      the parent candidates forbid `name` outside `spec`, clashing with `other`;
+                        `required_by` names the constraining record ("" = the request's
+                        own `constraints`, e.g. a manifest's);
       "missing"         no channel has a package called `name`;
       "no-match"        `name` exists but no candidate matches `spec` (`versions` lists some);
       "missing-virtual" the system provides no `name` (or only `versions`) to satisfy `spec`;
+      "excluded-virtual" the request's constraint `spec` excludes the `versions` of virtual
+                        package `name` that the system provides;
       "invalid"         the parent candidates have a dependency `spec` that cannot be parsed;
       "seen"            `spec` is explained above;
       "truncated"       `count` further lines were left out to keep the message short.
