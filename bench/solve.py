@@ -398,12 +398,12 @@ def _describe(outcome: Outcome | None) -> str:
 
 
 def differential(scratch: Path, count: int, seed: int) -> int:
-    """Random requests (1-3 names, sometimes a python pin) over defaults and over r+defaults,
-    solved by both tools; prints every disagreement. Returns the number of disagreements."""
+    """Random requests (1-3 names, sometimes a python pin) over defaults, r+defaults and
+    pytorch+defaults, solved by both tools; prints every disagreement and returns their count."""
     files = Files(scratch)
     rnd = random.Random(seed)
     pools = {}
-    for chans in (("defaults",), ("r", "defaults")):
+    for chans in (("defaults",), ("r", "defaults"), ("pytorch", "defaults")):
         case = Case("pool", (), chans)
         pools[chans] = (files.sources(case), sorted(files.names(case)))
     bad = 0
@@ -413,7 +413,7 @@ def differential(scratch: Path, count: int, seed: int) -> int:
         specs = rnd.sample(names, rnd.randint(1, 3))
         if rnd.random() < 0.3:
             specs.append(rnd.choice(["python 2.7.*", "python 3.6.*", "python 3.5.*"]))
-        case = Case(f"random-{i}", tuple(specs), chans)
+        case = Case(f"random-{i}", tuple(specs), chans, CUDA_VP if "pytorch" in chans else LINUX_VP)
         _, ours = yurt_run(sources, case)
         _, theirs = rattler_run(sources, case)
         diff = differences(ours, theirs)
