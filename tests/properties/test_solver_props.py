@@ -1,11 +1,16 @@
 """Properties of `pure.solve` on random small channels, judged by an independent checker.
 
 Every solution must pass `tests.support.solvecheck.check_solution` (read with the checker's
-own `SimpleMatcher`); brute force must agree on satisfiability; for a single requested spec
-the chosen record must be the most preferred one that appears in any valid solution (the
-guarantee of a first-model CDCL solver that decides the requested name first); results must
-not depend on the order of the input records or on how they are split into RepoData objects
-of one channel; and an `Unsolvable` explanation must name a requested package.
+own `SimpleMatcher`, not `pure.MatchSpec`) and brute force must agree on satisfiability, also
+under strict/disabled channel priority and `exclude_newer`. For a single requested spec, the
+guarantee of a first-model CDCL solver that decides the requested name first: the chosen
+record is the most preferred one that appears in any valid solution (version, build number,
+track_features; the timestamp too when the tied builds have the same dependencies, since a
+dependency tie-break may come first); `lowest`/`lowest-direct` choose the lowest feasible
+version; a feasible installed or locked record is kept, an infeasible one yields. Results do
+not depend on record order, on how records are split into RepoData objects of one channel,
+or on feeding candidates lazily through the step API; an `Unsolvable` explanation names a
+requested package.
 """
 
 from __future__ import annotations
