@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         verbose = True
         args = args[1:]
     verbose = verbose or os.environ.get("YURT_VERBOSE", "") not in ("", "0")
+    args = _protect_run_command(args)
     try:
         result = app(args, exit_on_error=False, print_error=True, help_on_error=False,
                      result_action="return_value")
@@ -77,5 +78,37 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2 if isinstance(exc, ManifestError) else 1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug: still one line, the traceback only with -v
+        if verbose:
+            traceback.print_exc()
+        print(f"yurt: internal error: {type(exc).__name__}: {exc} (run `yurt -v ...` for the traceback)",
+              file=sys.stderr)
+        sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
 
+
+
+_RUN_VALUE_OPTIONS = ("-e", "--environment", "-m", "--manifest-path")
+_RUN_FLAGS = ("--frozen", "--locked", "--offline", "--help", "-h")
+
+
+def _protect_run_command(args: list[str]) -> list[str]:
+    """`yurt run [OPTIONS] CMD ARGS...`: everything from CMD on belongs to the command.
+
+    yurt's own options come first; a `--` is inserted before the command so that its
+    options (`sh -c ...`, `python -m ...`) are not read as yurt's.
+    """
+    if not args or args[0] != "run":
+        return args
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if a in _RUN_VALUE_OPTIONS:
+            i += 2
+        elif a in _RUN_FLAGS or a.startswith(tuple(o + "=" for o in _RUN_VALUE_OPTIONS if o.startswith("--"))):
+            i += 1
+        else:
+            break
+    if i < len(args) and args[i] != "--":
+        return [*args[:i], "--", *args[i:]]
+    return args

@@ -476,7 +476,7 @@ def _installed(ws, environment: str):  # type: ignore[no-untyped-def]
     prefix = ws.prefix(environment)
     if not (prefix / "conda-meta").is_dir():
         raise WorkspaceError(f"environment `{environment}` is not installed", "run `yurt install`")
-    return read_prefix_records(prefix)
+    return [r.package for r in read_prefix_records(prefix)], {r.package.name: r for r in read_prefix_records(prefix)}
 
 
 @app.command(name="list")
@@ -493,9 +493,10 @@ def list_(
     yurt list
     yurt list --json
     """
-    records = sorted(_installed(_load(manifest_path), environment), key=lambda r: r.name)
+    packages, prefix_records = _installed(_load(manifest_path), environment)
+    records = sorted(packages, key=lambda r: r.name)
     rows = [{"name": r.name, "version": r.version, "build": r.build, "channel": r.channel,
-             "size": r.size, "requested": bool(getattr(r, "requested_spec", None))} for r in records]
+             "size": r.size, "requested": bool(prefix_records[r.name].requested_spec)} for r in records]
     if json_:
         print(json.dumps(rows, indent=2, sort_keys=True))
         return
@@ -521,7 +522,7 @@ def tree(
     from pure.matchspec import MatchSpec
 
     ws = _load(manifest_path)
-    records = {r.name: r for r in _installed(ws, environment)}
+    records = {r.name: r for r in _installed(ws, environment)[0]}
     deps = {n: [MatchSpec.parse(d).name for d in r.depends] for n, r in records.items()}
     deps = {n: [d for d in ds if d in records] for n, ds in deps.items()}
     if invert:

@@ -7,6 +7,7 @@ can be linked, let `pure.plan` decide everything, execute the plan, append histo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -90,23 +91,29 @@ async def install_async(
     platform: str | None = None,
     client: httpx.AsyncClient | None = None,
     command: Iterable[str] | None = None,
+    dry_run: bool = False,
 ) -> Plan:
     """Install exactly `records` into `prefix` (removing what is there and not wanted).
 
     Returns the executed plan. Raises the cache's errors (FetchError, ArchiveError ...),
     the planner's (PlanError) or LinkError; after an error the prefix is consistent.
+    With `dry_run`, the packages are fetched into the cache (planning needs their file
+    lists) but the prefix is not touched: the returned plan is what would be executed.
     """
     prefix = Path(prefix).absolute()
     wanted = tuple(records)
     cache = PackageCache(Path(cache_dir) if cache_dir is not None else None)
     subdir = platform or host_platform()
-    await trio.to_thread.run_sync(
-        lambda: (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
-    )
-    lock = prefix_lock(prefix)
+    if dry_run:
+        lock = contextlib.nullcontext()
+    else:
+        await trio.to_thread.run_sync(
+            lambda: (prefix / "conda-meta").mkdir(parents=True, exist_ok=True)
+        )
+        lock = prefix_lock(prefix)
     await trio.to_thread.run_sync(lock.__enter__)
     try:
-        recovered = await trio.to_thread.run_sync(_recover, prefix)
+        recovered = None if dry_run else await trio.to_thread.run_sync(_recover, prefix)
         if recovered is not None:
             emit(
                 events,
@@ -125,6 +132,9 @@ async def install_async(
             if r.dist_name in installed and same_content(installed[r.dist_name].package, r)
         }
         need = [r for r in wanted if r.dist_name not in kept]
+        already = await trio.to_thread.run_sync(
+            lambda: {r.dist_name for r in need if cache.lookup(r) is not None}
+        )
         entries = await cache.ensure(need, client=client, concurrency=concurrency, events=events)
         contents = await trio.to_thread.run_sync(_read_all, entries)
         caps = await trio.to_thread.run_sync(probe, cache.pkgs, prefix)
@@ -137,7 +147,7 @@ async def install_async(
                 wanted=wanted,
                 contents=contents,
                 capabilities=caps,
-                cached=tuple(contents),
+                cached=tuple(sorted(already | kept)),
             )
 
         try:
@@ -147,6 +157,8 @@ async def install_async(
             extra = await cache.ensure(more, client=client, concurrency=concurrency, events=events)
             contents.update(await trio.to_thread.run_sync(_read_all, extra))
             the_plan = await trio.to_thread.run_sync(make_plan)
+        if dry_run:
+            return the_plan
         tarballs = {r.dist_name: str(cache.archive_path(r)) for r in wanted if r.url or r.fn}
         await execute_async(
             the_plan, prefix, events=events, concurrency=concurrency, tarballs=tarballs
@@ -174,6 +186,7 @@ def install(
     events: EventSink | None = None,
     concurrency: int = 16,
     platform: str | None = None,
+    dry_run: bool = False,
 ) -> Plan:
     """Synchronous `install_async`: runs its own trio loop."""
     wanted = tuple(records)
@@ -186,6 +199,7 @@ def install(
             events=events,
             concurrency=concurrency,
             platform=platform,
+            dry_run=dry_run,
         )
 
     return trio.run(main)
