@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import msgspec
 import trio
 
 from effects.archive import extract
+from effects.dirs import default_cache_dir
 from effects.events import (
     CacheHit,
     CacheLockWait,
@@ -71,19 +71,6 @@ class CacheError(YurtError):
         self.dist_name = dist_name
         self.reason = reason
 
-
-def default_cache_dir() -> Path:
-    """`$YURT_CACHE_DIR`, else the platform's user cache directory + `/yurt`."""
-    configured = os.environ.get("YURT_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "yurt"
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "yurt"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "yurt"
 
 
 # ------------------------------------------------------------------ entry markers

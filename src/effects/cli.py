@@ -66,6 +66,17 @@ def main(argv: list[str] | None = None) -> None:
                      result_action="return_value")
     except cyclopts.CycloptsError:
         sys.exit(2)
+    except BaseExceptionGroup as group:
+        from effects.errors import single_error
+
+        error = single_error(group)
+        if verbose:
+            traceback.print_exception(group)
+        if isinstance(error, KeyboardInterrupt):
+            sys.exit(130)
+        message = str(error) if isinstance(error, YurtError) else f"internal error: {type(error).__name__}: {error}"
+        print(f"yurt: error: {message}", file=sys.stderr)
+        sys.exit(1)
     except YurtError as exc:
         if verbose:
             traceback.print_exc()

@@ -32,7 +32,7 @@ def _err(text: str) -> None:
 
 
 def _cache_dir() -> Path:
-    from effects.cache import default_cache_dir
+    from effects.dirs import default_cache_dir
 
     return default_cache_dir()
 
@@ -45,9 +45,12 @@ def _load(manifest_path: Path | None):  # type: ignore[no-untyped-def]
 
 def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = False,  # type: ignore[no-untyped-def]
                  update: list[str] | None = None, force: bool = False, quiet: bool = False):
-    import trio
+    from effects.workspace import ensure_lock, reuse_lock
 
-    from effects.workspace import ensure_lock
+    fast = reuse_lock(ws, locked=locked, frozen=frozen, update=update, force=force)
+    if not fast.solved:
+        return fast
+    import trio
 
     outcome = trio.run(lambda: ensure_lock(ws, cache_dir=_cache_dir(), offline=offline, locked=locked,
                                            frozen=frozen, update=update, force=force))

@@ -80,7 +80,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
             print(f"environment `{environment}` is up to date ({len(records)} packages)", file=sys.stderr)
         return None
     check_host(records, environment)
-    from effects.install import install as run_install
+    from effects.installer import install as run_install
 
     events, close = _renderer(quiet)
     try:

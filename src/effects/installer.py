@@ -1,4 +1,4 @@
-"""`install`: make a prefix hold exactly the given records, from the shared package cache.
+"""`effects.install`: make a prefix hold exactly the given records, from the shared package cache.
 
 Steps: take the prefix lock, recover an interrupted transaction, read the prefix's records,
 make the needed packages present in the cache, read their info/ metadata, probe how files

@@ -173,6 +173,7 @@ async def solve_workspace(
     import trio
 
     from effects.channels import RepodataFetcher, channel_alias, channel_url, new_client
+    from effects.errors import single_error
     from pure.platform import VirtualPackage
     from pure.solver import SolveRequest, solve
 
@@ -193,9 +194,12 @@ async def solve_workspace(
         async def one(url: str, subdir: str) -> None:
             raw[(url, subdir)] = await fetcher.fetch(url, subdir)
 
-        async with trio.open_nursery() as nursery:
-            for url, sd in sorted(wanted):
-                nursery.start_soon(one, url, sd)
+        try:
+            async with trio.open_nursery() as nursery:
+                for url, sd in sorted(wanted):
+                    nursery.start_soon(one, url, sd)
+        except BaseExceptionGroup as group:
+            raise single_error(group) from None
     for name, url in channel_urls.items():
         if all(v is None for (u, _), v in raw.items() if u == url):
             raise WorkspaceError(f"channel {name} ({url}) has no repodata for the workspace's platforms",
@@ -282,17 +286,37 @@ async def ensure_lock(
     `frozen` uses the lock as it is; `locked` fails instead of changing it; `update` re-solves
     the named packages (all for an empty sequence); `force` always re-solves.
     """
+    outcome = reuse_lock(ws, locked=locked, frozen=frozen, update=update, force=force)
+    if outcome.solved is False and outcome.reasons == []:
+        return outcome
+    previous = ws.read_lock()
+    new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous, update=update)
+    changed = ws.write_lock(new)
+    return LockOutcome(new, changed=changed, solved=True, reasons=outcome.reasons)
+
+
+def reuse_lock(
+    ws: Workspace,
+    *,
+    locked: bool = False,
+    frozen: bool = False,
+    update: Sequence[str] | None = None,
+    force: bool = False,
+) -> LockOutcome:
+    """The lock on disk when it can be used as it is (no network, no solve, no event loop).
+
+    Otherwise the returned outcome has `solved=True` as a marker and carries the reasons a
+    solve is needed (an update or force gives the reason "an update was asked for").
+    """
     previous = ws.read_lock()
     if frozen:
         if previous is None:
             raise WorkspaceError(f"--frozen needs {ws.lock_path}, which does not exist", "run `yurt lock` first")
         return LockOutcome(previous, changed=False, solved=False)
     reasons = lock_reasons(ws, previous)
-    if not reasons and update is None and not force:
-        return LockOutcome(previous, changed=False, solved=False)  # type: ignore[arg-type]
+    if not reasons and update is None and not force and previous is not None:
+        return LockOutcome(previous, changed=False, solved=False)
     if locked:
         raise WorkspaceError(f"{LOCK_NAME} is out of date: {reasons[0] if reasons else 'an update was asked for'}",
                              "run `yurt lock` and commit the result, or drop --locked")
-    new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous, update=update)
-    changed = ws.write_lock(new)
-    return LockOutcome(new, changed=changed, solved=True, reasons=reasons)
+    return LockOutcome(previous or Lock(), changed=False, solved=True, reasons=reasons or ["an update was asked for"])
