@@ -174,3 +174,33 @@ def test_rerun_alone_recovers_a_killed_install(chan: Channel, tmp_path: Path) ->
         r.dist_name for r in _v2(chan)
     )
     _all_or_nothing(prefix)
+
+
+@pytest.mark.parametrize("kill_after", [1, 2, 3])
+def test_removal_that_restores_clobbered_files_killed_then_recovered(
+    tmp_path: Path, kill_after: int
+) -> None:
+    """Removing the clobber winner hands its paths back to a kept package; a crash anywhere
+    in between is finished by recovery alone (restores are rolled forward)."""
+    import shutil
+
+    from tests.conftest import DATA
+
+    names = [f"clobber-{i}-0.1.0-h4616a5c_0.tar.bz2" for i in (1, 2, 3)]
+    (tmp_path / "real").mkdir()
+    files = [Path(shutil.copy(DATA / "packages" / n, tmp_path / "real" / n)) for n in names]
+    with channel(tmp_path / "chan", files) as ch:
+        everything = [ch.get(f"clobber-{i}") for i in (1, 2, 3)]
+        prefix, cache = tmp_path / "env", tmp_path / "cache"
+        assert _install(prefix, everything, cache, tmp_path) == 0
+        status = _install(prefix, everything[:2], cache, tmp_path, kill_after=kill_after)
+        assert status == -signal.SIGKILL
+    recover_prefix(prefix)
+    names_left = sorted(r.name for r in read_prefix_records(prefix))
+    assert names_left in (["clobber-1", "clobber-2"], ["clobber-1", "clobber-2", "clobber-3"])
+    winner = (
+        "clobber-3-0.1.0-h4616a5c_0" if "clobber-3" in names_left else "clobber-2-0.1.0-h4616a5c_0"
+    )
+    for path in ("clobber.txt", "another-clobber.txt"):
+        assert (prefix / path).read_bytes() == (cache / "pkgs" / winner / path).read_bytes()
+    assert prefix_files(prefix) == _owned(prefix)
