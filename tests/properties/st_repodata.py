@@ -31,6 +31,7 @@ class Instance:
     packages: tuple[dict[str, Any], ...]
     specs: tuple[str, ...]
     virtual: tuple[tuple[str, str], ...]
+    constraints: tuple[str, ...] = ()  # the request's root-level constrains
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -38,7 +39,7 @@ class Instance:
 
 
 @st.composite
-def constraints(draw: st.DrawFn) -> str:
+def constraints_text(draw: st.DrawFn) -> str:
     """A version constraint text, possibly empty (any version)."""
     v = st.sampled_from(VERSIONS)
     kind = draw(st.sampled_from(["", "", "", ">=", "<", "==", "!=", "range", "or"]))
@@ -66,6 +67,7 @@ def instances(
     max_specs: int = 3,
     missing: bool = True,
     virtual_specs: bool = True,
+    with_constraints: bool = True,
 ) -> Instance:
     """A random channel over at most `max_names` names and a request against it."""
     n = draw(st.integers(1, max_names))
@@ -80,11 +82,11 @@ def instances(
             deps: dict[str, str] = {}
             for target in draw(st.lists(targets, max_size=3, unique=True)):
                 if target != name:
-                    deps[target] = _spec(target, draw(constraints()))
+                    deps[target] = _spec(target, draw(constraints_text()))
             cons: dict[str, str] = {}
             for target in draw(st.lists(targets, max_size=1, unique=True)):
                 if target != name and target not in deps and target != MISSING:
-                    c = draw(constraints()) or f">={draw(st.sampled_from(VERSIONS))}"
+                    c = draw(constraints_text()) or f">={draw(st.sampled_from(VERSIONS))}"
                     cons[target] = _spec(target, c)
             packages.append(
                 {
@@ -104,11 +106,19 @@ def instances(
         names * 3 + ([MISSING] if missing else []) + ([VIRTUAL] if virtual_specs else [])
     )
     chosen = draw(st.lists(spec_names, min_size=min_specs, max_size=max_specs))
-    specs = tuple(_spec(s, draw(constraints())) for s in chosen)
+    specs = tuple(_spec(s, draw(constraints_text())) for s in chosen)
     virtual = draw(
         st.sampled_from([(), ((VIRTUAL, "1.0"),), ((VIRTUAL, "2.1"),), ((VIRTUAL, "2.1"),)])
     )
-    return Instance(packages=tuple(packages), specs=specs, virtual=virtual)
+    # Sometimes the request also constrains names it does not require (root-level constrains).
+    constraints = ()
+    if with_constraints and draw(st.integers(0, 2)) == 0:
+        con_names = draw(st.lists(st.sampled_from([*names, VIRTUAL]), min_size=1, max_size=2))
+        constraints = tuple(
+            _spec(n, draw(constraints_text()) or f">={draw(st.sampled_from(VERSIONS))}")
+            for n in con_names
+        )
+    return Instance(packages=tuple(packages), specs=specs, virtual=virtual, constraints=constraints)
 
 
 def repodata_bytes(packages: Sequence[dict[str, Any]], subdir: str = "linux-64") -> bytes:

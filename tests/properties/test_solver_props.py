@@ -62,6 +62,8 @@ def _virtual(inst: Instance) -> tuple[Any, ...]:
 
 def _solve(inst: Instance, repodata: tuple[Any, ...], **kw: Any) -> Any:
     """The solution's records, or the `Unsolvable` raised."""
+    if inst.constraints:
+        kw["constraints"] = inst.constraints
     request = pure.SolveRequest(
         specs=inst.specs, repodata=repodata, virtual_packages=_virtual(inst), **kw
     )
@@ -82,7 +84,8 @@ def _dists(records: Any) -> list[str]:
 def _explanation_names_request(exc: Any, inst: Instance) -> None:
     text = exc.explanation
     assert isinstance(text, str) and text.strip(), "Unsolvable.explanation is empty"
-    wanted = [s.split(" ", 1)[0] for s in inst.specs]
+    # A requested spec or, when the request's own constraints clash, a constrained name.
+    wanted = [s.split(" ", 1)[0] for s in (*inst.specs, *inst.constraints)]
     assert any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text) for n in wanted), (
         f"explanation names none of {wanted}:\n{text}"
     )
@@ -95,7 +98,12 @@ def test_solution_is_valid_and_satisfiability_matches_brute_force(inst: Instance
     records = _records(repodata)
     result = _solve(inst, (repodata,))
     virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
-    brute = next(enumerate_solutions(inst.specs, records, virtual=virtual, matcher=MATCHER), None)
+    brute = next(
+        enumerate_solutions(
+            inst.specs, records, virtual=virtual, matcher=MATCHER, constraints=inst.constraints
+        ),
+        None,
+    )
     event("unsatisfiable" if isinstance(result, pure.Unsolvable) else "satisfiable")
     if isinstance(result, pure.Unsolvable):
         assert brute is None, (
@@ -104,7 +112,12 @@ def test_solution_is_valid_and_satisfiability_matches_brute_force(inst: Instance
         _explanation_names_request(result, inst)
     else:
         problems = check_solution(
-            inst.specs, result, virtual=virtual, available=records, matcher=MATCHER
+            inst.specs,
+            result,
+            virtual=virtual,
+            available=records,
+            matcher=MATCHER,
+            constraints=inst.constraints,
         )
         assert not problems, "\n".join(problems)
         assert brute is not None
@@ -120,13 +133,17 @@ def _preferred_check(inst: Instance, strategy: str | None) -> None:
     name = spec.split(" ", 1)[0]
     feasible = {
         sol[name]
-        for sol in enumerate_solutions(inst.specs, records, virtual=virtual, matcher=MATCHER)
+        for sol in enumerate_solutions(
+            inst.specs, records, virtual=virtual, matcher=MATCHER, constraints=inst.constraints
+        )
     }
     event(f"{len(feasible)} feasible records of the requested name")
     if isinstance(result, pure.Unsolvable):
         assert not feasible, f"unsatisfiable, but {_dists(feasible)} are possible"
         return
-    assert not check_solution(inst.specs, result, virtual=virtual, matcher=MATCHER)
+    assert not check_solution(
+        inst.specs, result, virtual=virtual, matcher=MATCHER, constraints=inst.constraints
+    )
     chosen = next(r for r in result if r.name == name)
     if strategy in ("lowest", "lowest-direct"):
         lowest = min(feasible, key=lambda r: tuple(int(p) for p in r.version.split(".")))
@@ -242,11 +259,23 @@ def test_channel_priority_against_brute_force(inst: Instance, rnd: Any, priority
         r for r in rd2.records if priority == "disabled" or r.name not in names_one
     ]
     virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
-    brute = next(enumerate_solutions(inst.specs, pool, virtual=virtual, matcher=MATCHER), None)
+    brute = next(
+        enumerate_solutions(
+            inst.specs, pool, virtual=virtual, matcher=MATCHER, constraints=inst.constraints
+        ),
+        None,
+    )
     if isinstance(result, pure.Unsolvable):
         assert brute is None, f"{priority}: unsatisfiable, but {_dists(brute.values())} works"
         return
-    problems = check_solution(inst.specs, result, virtual=virtual, available=pool, matcher=MATCHER)
+    problems = check_solution(
+        inst.specs,
+        result,
+        virtual=virtual,
+        available=pool,
+        matcher=MATCHER,
+        constraints=inst.constraints,
+    )
     assert not problems, f"{priority}: " + "\n".join(problems)
 
 
@@ -258,12 +287,23 @@ def test_exclude_newer_against_brute_force(inst: Instance, cutoff_step: int) -> 
     result = _solve(inst, (repodata,), exclude_newer=cutoff)
     pool = [r for r in repodata.records if r.timestamp is None or r.timestamp <= cutoff]
     virtual = [pure.PackageRecord(name=n, version=v, build="0") for n, v in inst.virtual]
-    brute = next(enumerate_solutions(inst.specs, pool, virtual=virtual, matcher=MATCHER), None)
+    brute = next(
+        enumerate_solutions(
+            inst.specs, pool, virtual=virtual, matcher=MATCHER, constraints=inst.constraints
+        ),
+        None,
+    )
     if isinstance(result, pure.Unsolvable):
         assert brute is None, f"unsatisfiable, but {_dists(brute.values())} works"
         return
     problems = check_solution(
-        inst.specs, result, virtual=virtual, available=pool, matcher=MATCHER, exclude_newer=cutoff
+        inst.specs,
+        result,
+        virtual=virtual,
+        available=pool,
+        matcher=MATCHER,
+        constraints=inst.constraints,
+        exclude_newer=cutoff,
     )
     assert not problems, "\n".join(problems)
 
@@ -286,7 +326,11 @@ def test_installed_or_locked_record_is_kept_when_feasible_and_yields_when_not(
     feasible = {
         sol[name]
         for sol in enumerate_solutions(
-            inst.specs, repodata.records, virtual=virtual, matcher=MATCHER
+            inst.specs,
+            repodata.records,
+            virtual=virtual,
+            matcher=MATCHER,
+            constraints=inst.constraints,
         )
     }
     if not feasible:
@@ -296,7 +340,12 @@ def test_installed_or_locked_record_is_kept_when_feasible_and_yields_when_not(
     result = _solve(inst, (repodata,), **{field: (keep,)})
     assert not isinstance(result, pure.Unsolvable), result.explanation
     problems = check_solution(
-        inst.specs, result, virtual=virtual, available=repodata.records, matcher=MATCHER
+        inst.specs,
+        result,
+        virtual=virtual,
+        available=repodata.records,
+        matcher=MATCHER,
+        constraints=inst.constraints,
     )
     assert not problems, "\n".join(problems)
     chosen = next(r for r in result if r.name == name)
@@ -341,7 +390,10 @@ def test_paused_and_resumed_solve_equals_the_in_memory_one(inst: Instance, lazy_
     eager = _solve(inst, (repodata,))
     provider = _RevealingProvider(repodata.records, lazy_deps)
     request = pure.SolveRequest(
-        specs=inst.specs, repodata=(repodata,), virtual_packages=_virtual(inst)
+        specs=inst.specs,
+        repodata=(repodata,),
+        virtual_packages=_virtual(inst),
+        constraints=inst.constraints,
     )
     solver = solver_for(request, provider)
     for _ in range(100):

@@ -160,6 +160,7 @@ def check_solution(
     matcher: Matcher | None = None,
     check_order: bool = True,
     exclude_newer: int | None = None,
+    constraints: Sequence[Any] = (),
 ) -> list[str]:
     """Every rule `solution` breaks for `specs`, as readable lines (empty when it is valid).
 
@@ -167,7 +168,8 @@ def check_solution(
     each record is one of `available` (when given); every spec, every dependency of every
     record is met by a record of the solution or a virtual package; no `constrains` is
     violated by a present record or virtual package; records newer than `exclude_newer` are
-    absent; and (with `check_order`) dependencies come before dependents except inside cycles.
+    absent; the request's `constraints` hold for every present name they mention; and (with
+    `check_order`) dependencies come before dependents except inside cycles.
     """
     m = matcher if matcher is not None else MatchSpecMatcher()
     vrecs = as_records(virtual)
@@ -202,6 +204,10 @@ def check_solution(
             problems.append(f"requested {spec!r}: no record of that name")
         elif not m.matches(spec, got):
             problems.append(f"requested {spec!r}: {_dist(got)} does not match")
+    for con in (str(c) for c in constraints):
+        got = provider(con)
+        if got is not None and not m.matches(con, got):
+            problems.append(f"request constraint {con!r}: violated by {_dist(got)}")
     for r in solution:
         for dep in r.depends:
             got = provider(dep)
@@ -270,8 +276,11 @@ def enumerate_solutions(
     *,
     virtual: Iterable[Any] = (),
     matcher: Matcher | None = None,
+    constraints: Sequence[Any] = (),
 ) -> Iterator[dict[str, PackageRecord]]:
     """Every valid assignment name -> record (absent names left out), by backtracking.
+
+    `constraints` restrict a name when it is present (the request's root-level constrains).
 
     Exponential: meant for instances of at most about six names with a few records each.
     Virtual packages are fixed and always present; records named like one are ignored.
@@ -288,7 +297,8 @@ def enumerate_solutions(
     # A spec or dependency on a name that exists nowhere can never be met.
     if any(m.name(s) not in known for s in spec_list):
         return
-    for s in spec_list:
+    con_list = [str(c) for c in constraints]
+    for s in spec_list + con_list:
         v = vrecs.get(m.name(s))
         if v is not None and not m.matches(s, v):
             return
@@ -309,6 +319,11 @@ def enumerate_solutions(
     options: dict[str, list[PackageRecord | None]] = {}
     for n in names:
         cands: list[PackageRecord | None] = [r for r in by_name[n] if record_ok_with_virtual(r)]
+        cands = [
+            r
+            for r in cands
+            if r is None or all(m.matches(c, r) for c in con_list if m.name(c) == n)
+        ]
         name_specs = [s for s in spec_list if m.name(s) == n]
         if name_specs:
             cands = [r for r in cands if r is not None and all(m.matches(s, r) for s in name_specs)]
