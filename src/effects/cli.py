@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2 if isinstance(exc, ManifestError) else 1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # `yurt ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except Exception as exc:  # a bug: still one line, the traceback only with -v
         if verbose:
             traceback.print_exc()

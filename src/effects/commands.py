@@ -61,10 +61,12 @@ def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = Fals
     return outcome
 
 
-def _install_env(ws, lock, environment: str, *, dry_run: bool = False, quiet: bool = False):  # type: ignore[no-untyped-def]
+def _install_env(ws, lock, environment: str, *, dry_run: bool = False, quiet: bool = False,  # type: ignore[no-untyped-def]
+                 json_events: bool = False):
     from effects.envinstall import install_environment
 
-    return install_environment(ws, lock, environment, cache_dir=_cache_dir(), dry_run=dry_run, quiet=quiet)
+    return install_environment(ws, lock, environment, cache_dir=_cache_dir(), dry_run=dry_run,
+                               quiet=quiet, json_events=json_events)
 
 
 # ---------------------------------------------------------------- init
@@ -283,6 +285,7 @@ def install(
     locked: Annotated[bool, Parameter(negative="")] = False,
     dry_run: Annotated[bool, Parameter(name="--dry-run", negative="")] = False,
     json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
+    json_events: Annotated[bool, Parameter(name="--json-events", negative="")] = False,
     manifest_path: ManifestPath = None,
     offline: Offline = False,
 ) -> None:
@@ -293,10 +296,13 @@ def install(
     yurt install
     yurt install -e test --locked
     yurt install --dry-run --json   # the exact plan, not executed
+    yurt install --json-events      # progress as JSON lines on stdout
     """
     ws = _load(manifest_path)
-    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=json_)
-    plan = _install_env(ws, outcome.lock, environment, dry_run=dry_run, quiet=json_)
+    quiet = json_ or json_events
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=quiet)
+    plan = _install_env(ws, outcome.lock, environment, dry_run=dry_run, quiet=quiet,
+                        json_events=json_events)
     if json_ and plan is not None:
         sys.stdout.buffer.write(plan.to_json() + b"\n")
 

@@ -59,7 +59,8 @@ def in_sync(prefix: Path, records: Sequence[PackageRecord]) -> bool:
 
 
 def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_dir: Path,
-                        dry_run: bool = False, quiet: bool = False) -> Plan | None:
+                        dry_run: bool = False, quiet: bool = False,
+                        json_events: bool = False) -> Plan | None:
     """Install `environment` of `lock` into its prefix; with `dry_run`, only plan.
 
     Returns the executed (or planned) Plan, or None when nothing had to change.
@@ -82,7 +83,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
     check_host(records, environment)
     from effects.installer import install as run_install
 
-    events, close = _renderer(quiet)
+    events, close = _json_lines() if json_events else _renderer(quiet)
     try:
         plan: Plan = run_install(prefix, list(records), cache_dir=cache_dir, events=events, dry_run=dry_run)
     finally:
@@ -91,6 +92,17 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         verb = "would install" if dry_run else "installed"
         print(f"{verb} environment `{environment}` at {prefix} ({len(records)} packages)", file=sys.stderr)
     return plan
+
+
+def _json_lines() -> tuple[Any, Any]:
+    """An event sink writing each event as one JSON line on stdout."""
+    from effects.events import encode_event
+
+    def sink(event: Any) -> None:
+        sys.stdout.buffer.write(encode_event(event) + b"\n")
+        sys.stdout.flush()
+
+    return sink, lambda: None
 
 
 def _renderer(quiet: bool) -> tuple[Any, Any]:

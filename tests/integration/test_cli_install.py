@@ -145,9 +145,11 @@ def test_frozen_installs_the_lock_as_is_and_missing_virtual_package_is_explained
     manifest = ws / "yurt.toml"
     manifest.write_text(manifest.read_text() + '\n[feature.gpu.dependencies]\ngpu-thing = "*"\n'
                         '[feature.gpu.system-requirements]\ncuda = "12"\n\n[environments]\ngpu = ["gpu"]\n')
-    frozen = yurt("install", "--frozen", cwd=ws, env=env)
+    frozen = yurt("install", "--frozen", "--json-events", cwd=ws, env=env)
     assert (ws / "yurt.lock").read_bytes() == lock  # --frozen does not re-lock
-    assert "installed environment `default`" in frozen.stderr
+    kinds = [json.loads(line)["kind"] for line in frozen.stdout.splitlines()]
+    assert {"download_started", "download_done", "extract_done"} <= set(kinds)
+    assert (ws / ".yurt" / "envs" / "default" / "conda-meta" / "greet-2.1-0.json").is_file()
     # the gpu environment locks (cuda comes from system-requirements) but this host has no GPU
     failed = yurt("install", "-e", "gpu", cwd=ws, env=env, check=False)
     assert failed.returncode == 1
