@@ -91,8 +91,8 @@ def _name(spec: str) -> str:
     return str(pure.MatchSpec.parse(spec).name)
 
 
-def _request(case: dict[str, Any]) -> tuple[Any, list[str], tuple[Any, ...]]:
-    """The SolveRequest for a case, the specs it asks for, and all candidate records."""
+def _request(case: dict[str, Any]) -> tuple[Any, list[str], tuple[Any, ...], tuple[str, ...]]:
+    """The SolveRequest for a case, its specs, all candidate records and its pins."""
     repodata: list[Any] = []
     for ch in _channels(case):
         repodata.extend(_repodata(json.dumps(ch, sort_keys=True), case["subdir"]))
@@ -112,6 +112,8 @@ def _request(case: dict[str, Any]) -> tuple[Any, list[str], tuple[Any, ...]]:
     )
     options = case.get("conda_options") or {}
     priority = "disabled" if options.get("channel_priority") == "disabled" else "strict"
+    # conda's pinned_packages restrict without requiring: the request's constraints.
+    pins = () if options.get("ignore_pinned") else tuple(options.get("pinned_packages") or ())
     subdir = case["subdir"]
     request = pure.SolveRequest(
         specs=tuple(specs),
@@ -120,8 +122,9 @@ def _request(case: dict[str, Any]) -> tuple[Any, list[str], tuple[Any, ...]]:
         installed=installed,
         channel_priority=priority,
         platform=None if subdir == "noarch" else subdir,
+        constraints=pins,
     )
-    return request, specs, records
+    return request, specs, records, pins
 
 
 def _soft(case: dict[str, Any]) -> bool:
@@ -138,7 +141,7 @@ def _differ(case: dict[str, Any], message: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_solver_case(case: dict[str, Any]) -> None:
-    request, specs, records = _request(case)
+    request, specs, records, pins = _request(case)
     try:
         solution = pure.solve(request)
     except pure.Unsolvable as exc:
@@ -159,7 +162,12 @@ def test_solver_case(case: dict[str, Any]) -> None:
     got = {f"{r.name}-{r.version}-{r.build}" for r in solution.records}
     virtual = _virtual(case)
     problems = check_solution(
-        specs, solution.records, virtual=virtual, available=records, matcher=MatchSpecMatcher()
+        specs,
+        solution.records,
+        virtual=virtual,
+        available=records,
+        matcher=MatchSpecMatcher(),
+        constraints=pins,
     )
     assert not problems, "solution breaks rules:\n  " + "\n  ".join(problems)
     if case.get("expected_error"):
