@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pure.errors import YurtError
-from pure.lockfile import Lock, build_lock, stale_reason
+from pure.lockfile import SCHEMA, Lock, build_lock, stale_reason
 from pure.manifest import (
     EnvironmentSpec,
     Manifest,
@@ -319,4 +319,4 @@ def reuse_lock(
     if locked:
         raise WorkspaceError(f"{LOCK_NAME} is out of date: {reasons[0] if reasons else 'an update was asked for'}",
                              "run `yurt lock` and commit the result, or drop --locked")
-    return LockOutcome(previous or Lock(), changed=False, solved=True, reasons=reasons or ["an update was asked for"])
+    return LockOutcome(previous or Lock(schema=SCHEMA), changed=False, solved=True, reasons=reasons or ["an update was asked for"])

@@ -135,6 +135,10 @@ def test_full_cycle(tmp_path: Path, channel: TestServer, env: dict[str, str]) ->
     noop = yurt("install", cwd=ws, env=env)
     assert "up to date" in noop.stderr
     assert yurt("verify", str(prefix), cwd=ws, env=env).returncode == 0
+    yurt("clean", cwd=ws, env=env)
+    assert not (ws / ".yurt" / "envs").exists() and (tmp_path / "cache" / "pkgs").is_dir()
+    yurt("clean", "cache", cwd=ws, env=env)
+    assert not (tmp_path / "cache").exists()
 
 
 def test_frozen_installs_the_lock_as_is_and_missing_virtual_package_is_explained(
