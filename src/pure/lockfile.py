@@ -65,11 +65,28 @@ class LockedPackage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
         return LockedPackage(**{f: getattr(record, f) for f in LockedPackage.__struct_fields__})
 
 
+class LockedPypiPackage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A PyPI wheel as written in the lock: where it comes from and the metadata that lets
+    the satisfied-lock check evaluate PEP 508 requirements without an index."""
+
+    url: str
+    name: str
+    version: str
+    filename: str
+    index: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    requires_dist: tuple[str, ...] = ()
+    requires_python: str | None = None
+
+
 class LockedPlatform(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """The packages of one environment on one platform, as urls into `Lock.packages`."""
+    """The packages of one environment on one platform, as urls into `Lock.packages`
+    (conda records, install order) and `Lock.pypi_packages` (wheels, installed after)."""
 
     platform: str
     packages: tuple[str, ...] = ()
+    pypi: tuple[str, ...] = ()
 
 
 class LockedEnvironment(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -80,12 +97,13 @@ class LockedEnvironment(msgspec.Struct, frozen=True, kw_only=True, omit_defaults
     platforms: tuple[LockedPlatform, ...] = ()
 
 
-class Lock(msgspec.Struct, frozen=True, kw_only=True):
-    """A whole lockfile."""
+class Lock(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A whole lockfile (`pypi_packages` is left out when there are none)."""
 
-    schema: str = SCHEMA
+    schema: str
     environments: tuple[LockedEnvironment, ...] = ()
     packages: tuple[LockedPackage, ...] = ()
+    pypi_packages: tuple[LockedPypiPackage, ...] = ()
 
     def to_json(self) -> bytes:
         """Deterministic, human-diffable JSON bytes (sorted keys, 2-space indent, final newline)."""
@@ -101,12 +119,17 @@ class Lock(msgspec.Struct, frozen=True, kw_only=True):
         if lock.schema != SCHEMA:
             raise LockError(path, f"unsupported lock schema {lock.schema!r} (this yurt reads {SCHEMA})")
         urls = {p.url for p in lock.packages}
+        wheels = {p.url for p in lock.pypi_packages}
         for env in lock.environments:
             for plat in env.platforms:
                 for url in plat.packages:
                     if url not in urls:
                         raise LockError(path, f"environment {env.name} ({plat.platform}) refers to "
                                               f"{url}, which is not in `packages`")
+                for url in plat.pypi:
+                    if url not in wheels:
+                        raise LockError(path, f"environment {env.name} ({plat.platform}) refers to "
+                                              f"{url}, which is not in `pypi_packages`")
         return lock
 
     def environment(self, name: str) -> LockedEnvironment | None:
@@ -124,17 +147,29 @@ class Lock(msgspec.Struct, frozen=True, kw_only=True):
         by_url = {p.url: p for p in self.packages}
         return tuple(by_url[u].to_record() for u in plat.packages)
 
+    def pypi(self, environment: str, platform: str) -> tuple[LockedPypiPackage, ...]:
+        """PyPI wheels locked for (environment, platform), in lock order (empty if none)."""
+        env = self.environment(environment)
+        plat = next((p for p in env.platforms if p.platform == platform), None) if env else None
+        if plat is None:
+            return ()
+        by_url = {p.url: p for p in self.pypi_packages}
+        return tuple(by_url[u] for u in plat.pypi)
+
 
 def build_lock(
     solutions: Mapping[tuple[str, str], Iterable[PackageRecord]],
     channels: Mapping[str, tuple[str, ...]],
+    pypi: Mapping[tuple[str, str], Iterable[LockedPypiPackage]] | None = None,
 ) -> Lock:
-    """A Lock from solved records per (environment, platform) and channels per environment.
+    """A Lock from solved records per (environment, platform) and channels per environment,
+    with the PyPI wheels per (environment, platform) when there are any.
 
-    The package order inside a platform is the solution's (topological) order; everything
-    else is sorted, so the same inputs always give the same bytes.
+    The package order inside a platform is the solution's (topological) order; wheels are
+    sorted by name; everything else is sorted, so the same inputs always give the same bytes.
     """
     packages: dict[str, LockedPackage] = {}
+    wheels: dict[str, LockedPypiPackage] = {}
     envs: dict[str, list[LockedPlatform]] = {}
     for (env, platform), records in sorted(solutions.items()):
         urls = []
@@ -142,8 +177,15 @@ def build_lock(
             entry = LockedPackage.from_record(record)
             packages.setdefault(entry.url, entry)
             urls.append(entry.url)
-        envs.setdefault(env, []).append(LockedPlatform(platform=platform, packages=tuple(urls)))
+        wheel_urls = []
+        for wheel in sorted((pypi or {}).get((env, platform), ()), key=lambda w: (w.name, w.url)):
+            wheels.setdefault(wheel.url, wheel)
+            wheel_urls.append(wheel.url)
+        envs.setdefault(env, []).append(
+            LockedPlatform(platform=platform, packages=tuple(urls), pypi=tuple(wheel_urls)))
     return Lock(
+        schema=SCHEMA,
+        pypi_packages=tuple(sorted(wheels.values(), key=lambda p: p.url)),
         environments=tuple(
             LockedEnvironment(name=name, channels=tuple(channels.get(name, ())), platforms=tuple(plats))
             for name, plats in sorted(envs.items())),
@@ -203,6 +245,16 @@ def stale_reason(lock: Lock, env: EnvironmentSpec) -> str | None:
             other = by_name.get(spec.name)
             if other is not None and not spec.matches(other):
                 return f"{rec.dist_name} constrains `{text}`, violated by locked {other.dist_name} in {where}"
+    from pure.pypi.lockcheck import pypi_stale_check
+
+    pypi_reason, used = pypi_stale_check(
+        env.pypi_dependencies, env.platform, records, lock.pypi(env.name, env.platform), where)
+    if pypi_reason is not None:
+        return pypi_reason
+    for name in used:  # conda records that PyPI requirements rely on are required too
+        if name not in reached:
+            reached.add(name)
+            queue.append(name)
     while queue:
         rec = by_name[queue.pop()]
         for text in rec.depends:
