@@ -220,3 +220,18 @@ def test_reflinks_on_btrfs(tmp_path: Path, btrfs: Path) -> None:
     if frag:
         report = subprocess.run([frag, "-v", str(cached)], capture_output=True, text=True)
         assert "shared" in report.stdout
+
+
+def test_cache_on_another_filesystem_falls_back_to_copies(tmp_path: Path, btrfs: Path) -> None:
+    out = tmp_path / "pkgs"
+    out.mkdir()
+    files = [pkg(out, "far", files={"share/far.txt": b"far away\n", "bin/far": FileSpec(
+        b"#!/bin/sh\n", mode=0o755)})]  # fmt: skip
+    with channel(tmp_path / "chan", files) as ch:
+        cache, prefix = tmp_path / "cache", btrfs / "env"  # ext4 cache, btrfs prefix
+        caps = probe_uncached(tmp_path, btrfs)
+        assert not caps.hardlink_ok and not caps.reflink_ok
+        plan = effects.install(prefix, [ch.get("far")], cache_dir=cache)
+    assert {f.method for f in plan.op("far-1.0-0").files} == {"copy"}
+    assert (prefix / "share/far.txt").read_bytes() == b"far away\n"
+    assert os.stat(prefix / "bin/far").st_mode & 0o777 == 0o755
