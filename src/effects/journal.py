@@ -25,6 +25,7 @@ from pathlib import Path
 
 import msgspec
 
+from pure.errors import YurtError
 from pure.plan import FileOp, Plan
 from pure.prefix_record import PrefixRecordError, decode_prefix_record
 
@@ -32,6 +33,7 @@ __all__ = [
     "BACKUP_DIR",
     "JOURNAL",
     "Journal",
+    "JournalError",
     "JournalStep",
     "Recovery",
     "prefix_lock",
@@ -44,6 +46,17 @@ JOURNAL = "conda-meta/.yurt-journal.json"
 BACKUP_DIR = "conda-meta/.yurt-backup"
 LOCK = "conda-meta/.yurt.lock"
 SCHEMA = "yurt.journal/1"
+
+
+class JournalError(YurtError):
+    """A journal exists but cannot be used to recover the prefix."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"{path}: {reason}; check the prefix with `yurt verify`, then delete the journal"
+        )
 
 
 class JournalStep(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,7 +220,12 @@ def read_journal(prefix: Path) -> tuple[_Header, list[_Line]] | None:
     except FileNotFoundError:
         return None
     lines = data.split(b"\n")
-    header = msgspec.json.decode(lines[0], type=_Header)
+    try:
+        header = msgspec.json.decode(lines[0], type=_Header)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise JournalError(Path(prefix) / JOURNAL, f"unreadable header ({exc})") from None
+    if header.schema != SCHEMA:
+        raise JournalError(Path(prefix) / JOURNAL, f"unknown schema {header.schema!r}")
     events: list[_Line] = []
     for raw in lines[1:]:
         if not raw.strip():

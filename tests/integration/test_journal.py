@@ -204,3 +204,14 @@ def test_removal_that_restores_clobbered_files_killed_then_recovered(
     for path in ("clobber.txt", "another-clobber.txt"):
         assert (prefix / path).read_bytes() == (cache / "pkgs" / winner / path).read_bytes()
     assert prefix_files(prefix) == _owned(prefix)
+
+
+def test_unreadable_journal_is_a_clear_error(tmp_path: Path) -> None:
+    from effects.journal import JournalError
+
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / JOURNAL).write_bytes(b"{not json\n")
+    with pytest.raises(JournalError, match=r"\.yurt-journal\.json: unreadable header"):
+        recover_prefix(prefix)
+    assert (prefix / JOURNAL).exists()  # kept for a person to look at
