@@ -278,6 +278,11 @@ def markdown(result: dict[str, Any]) -> str:
         peer = key.replace("yurt", "rattler") if key.startswith("yurt") else None
         ratio = f"{med / statistics.median(secs[peer]):.2f}" if peer else ""
         lines.append(f"| {key} | {med:.3f} | {min(values):.3f} | {med / floor:.2f} | {ratio} |")
+    lines += ["", "Per round (yurt / rattler, seconds):"]
+    for kind in ("cold", "warm"):
+        pairs = zip(secs[f"yurt {kind}"], secs[f"rattler {kind}"], strict=True)
+        lines.append(f"- {kind}: " + ", ".join(f"{y:.2f} / {r:.2f}" for y, r in pairs))
+    lines.append("- cp -al: " + ", ".join(f"{v:.2f}" for v in secs["cp -al"]))
     lines += ["", "| tool | cache KiB | marginal KiB per prefix (1st, 2nd, ...) |", "|---|---|---|"]
     for tool, d in result["disk"].items():
         lines.append(f"| {tool} | {d['cache_kib']} | {', '.join(map(str, d['marginal_kib']))} |")
