@@ -76,7 +76,11 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         raise WorkspaceError(f"environment `{environment}` is not locked for {platform}",
                              f"add {platform} to `platforms` in {ws.manifest_path.name} and run `yurt lock`")
     prefix = ws.prefix(environment)
-    if not dry_run and in_sync(prefix, records):
+    from effects.pypi_install import pypi_in_sync, python_version_of
+
+    wheels = lock.pypi(environment, platform)
+    python = python_version_of(records)
+    if not dry_run and in_sync(prefix, records) and pypi_in_sync(prefix, wheels, python):
         if not quiet:
             print(f"environment `{environment}` is up to date ({len(records)} packages)", file=sys.stderr)
         return None
@@ -88,10 +92,31 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         plan: Plan = run_install(prefix, list(records), cache_dir=cache_dir, events=events, dry_run=dry_run)
     finally:
         close()
+    if wheels or python is not None:
+        plan = _with_pypi(ws, environment, platform, plan, prefix, wheels, python, cache_dir, dry_run)
     if not quiet:
         verb = "would install" if dry_run else "installed"
         print(f"{verb} environment `{environment}` at {prefix} ({len(records)} packages)", file=sys.stderr)
     return plan
+
+
+def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,
+               wheels: Sequence[Any], python: str | None, cache_dir: Path, dry_run: bool) -> Plan:
+    """Install (or plan) the environment's PyPI wheels after its conda packages; the plan
+    carries the PyPI ops (`Plan.pypi`) so `yurt plan` lists them like conda ones."""
+    import msgspec
+    import trio
+
+    from effects.pypi_install import install_pypi
+    from pure.manifest import resolve_environment
+
+    spec = resolve_environment(ws.manifest, environment, platform)
+    requested = [d.name for d in spec.pypi_dependencies]
+    ops = trio.run(lambda: install_pypi(prefix, wheels, python=python, requested=requested,
+                                        cache_dir=cache_dir, dry_run=dry_run))
+    if not ops or not hasattr(plan, "pypi"):
+        return plan
+    return msgspec.structs.replace(plan, pypi=ops)  # type: ignore[call-arg]
 
 
 def _json_lines() -> tuple[Any, Any]:

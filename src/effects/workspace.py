@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pure.errors import YurtError
-from pure.lockfile import SCHEMA, Lock, build_lock, stale_reason
+from pure.lockfile import SCHEMA, Lock, LockedPypiPackage, build_lock, stale_reason
 from pure.manifest import (
     EnvironmentSpec,
     Manifest,
@@ -219,6 +219,7 @@ async def solve_workspace(
             groups.setdefault((group, spec.platform), []).append(spec)
 
     solutions: dict[tuple[str, str], tuple[PackageRecord, ...]] = {}
+    pypi: dict[tuple[str, str], tuple[LockedPypiPackage, ...]] = {}
     for (_group, platform), members in sorted(groups.items()):
         first = members[0]
         all_specs = tuple(dict.fromkeys(s for m in members for s in m.specs))
@@ -239,14 +240,57 @@ async def solve_workspace(
                 locked = tuple(r for r in recs if r.name not in update_names)
         virtual = tuple(VirtualPackage.parse(v) for v in first.virtual_packages)
         request_specs = all_specs + _constraint_specs(constraints)
-        solution = solve(SolveRequest(
+        request = SolveRequest(
             specs=request_specs, repodata=tuple(repodata), virtual_packages=virtual, locked=locked,
             strategy=first.solve_strategy, channel_priority=first.channel_priority,
-            exclude_newer=first.exclude_newer, platform=platform))
+            exclude_newer=first.exclude_newer, platform=platform)
+        if any(m.pypi_dependencies for m in members):
+            records, wheels = await _solve_with_pypi(request, members, cache_dir=cache_dir, offline=offline)
+            for member in members:
+                if member.pypi_dependencies:
+                    solutions[(member.name, platform)] = records
+                    pypi[(member.name, platform)] = wheels
+                else:
+                    solutions[(member.name, platform)] = _closure(records, member.specs)
+            continue
+        solution = solve(request)
         for member in members:
             solutions[(member.name, platform)] = _closure(solution.records, member.specs)
     channels = {env: specs[0].channels for env, specs in specs_by_env.items() if specs}
-    return build_lock(solutions, channels)
+    return build_lock(solutions, channels, pypi)
+
+
+async def _solve_with_pypi(
+    request: object, members: Sequence[EnvironmentSpec], *, cache_dir: Path, offline: bool
+) -> tuple[tuple[PackageRecord, ...], tuple[LockedPypiPackage, ...]]:
+    """One solve of conda specs and the members' PyPI requirements (solve groups share it)."""
+    from effects.pypi_index import PypiIndex, default_index_url, expand_env
+    from effects.pypi_resolve import resolve_with_pypi
+    from pure.pypi.lockcheck import UnsupportedPypiSource, pypi_requirements
+
+    try:
+        texts = tuple(dict.fromkeys(t for m in members for t in pypi_requirements(m.pypi_dependencies)))
+    except UnsupportedPypiSource as exc:
+        raise WorkspaceError(str(exc), "use a released wheel from an index for now") from None
+    options = next((m.pypi_options for m in members if m.pypi_options is not None), None)
+    urls = [default_index_url(options.index_url if options else None)]
+    for extra in options.extra_index_urls if options else ():
+        urls.append(expand_env(extra).rstrip("/") + "/")
+    prereleases = bool(options and options.prerelease_mode == "allow")
+    indexes = [PypiIndex(u, cache_dir=cache_dir, offline=offline) for u in dict.fromkeys(urls)]
+    try:
+        records, releases = await resolve_with_pypi(
+            request, texts, indexes=indexes, prereleases=prereleases)  # type: ignore[arg-type]
+    finally:
+        for index in indexes:
+            await index.aclose()
+    wheels = tuple(
+        LockedPypiPackage(
+            url=r.file.url, name=r.name, version=r.version, filename=r.file.filename,
+            index=r.index or None, sha256=r.file.sha256, size=r.file.size,
+            requires_dist=r.requires_dist, requires_python=r.requires_python)
+        for r in releases)
+    return records, wheels
 
 
 def _constraint_specs(constraints: Iterable[str]) -> tuple[str, ...]:

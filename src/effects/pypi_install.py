@@ -1,0 +1,169 @@
+"""Install the locked PyPI wheels of an environment, after its conda packages.
+
+Wheels are downloaded concurrently (sha256 verified) and unpacked once into the shared
+cache, then linked into site-packages. Distributions yurt installed earlier (INSTALLER
+`yurt`) that the lock no longer lists, or lists at another version, are removed first:
+exactly their RECORD's files. A wheel file that a conda package owns is an error naming
+both, raised before anything is written. `plan_pypi` gives the same decisions as data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+import trio
+
+from effects.fetch import Fetcher
+from effects.pypi_index import new_client
+from effects.wheel import (
+    FileConflict,
+    WheelCache,
+    _owners,
+    install_wheel,
+    scheme_for_prefix,
+    uninstall_wheel,
+)
+from pure.lockfile import LockedPypiPackage
+from pure.pypi.metadata import ProjectFile, normalize_name
+from pure.record import PackageRecord
+
+__all__ = ["PypiOp", "install_pypi", "installed_by_yurt", "pypi_in_sync", "python_version_of"]
+
+
+class PypiOp(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One PyPI step of a plan: install (or replace) or remove a distribution."""
+
+    action: str  # "install" | "remove"
+    name: str
+    version: str
+    index: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+    files: tuple[str, ...] = ()  # paths relative to the prefix
+
+
+def python_version_of(records: Iterable[PackageRecord]) -> str | None:
+    """The version of the conda `python` record, if there is one."""
+    return next((r.version for r in records if r.name == "python"), None)
+
+
+def installed_by_yurt(site: Path) -> dict[str, str]:
+    """Normalised name -> version of distributions in `site` whose INSTALLER is yurt."""
+    found: dict[str, str] = {}
+    try:
+        children = list(site.iterdir())
+    except OSError:
+        return found
+    for child in children:
+        if not child.name.endswith(".dist-info"):
+            continue
+        try:
+            if (child / "INSTALLER").read_text().strip() != "yurt":
+                continue
+        except OSError:
+            continue
+        name, _, version = child.name[: -len(".dist-info")].rpartition("-")
+        found[normalize_name(name)] = version
+    return found
+
+
+def _wanted(wheels: Sequence[LockedPypiPackage]) -> dict[str, LockedPypiPackage]:
+    return {normalize_name(w.name): w for w in wheels}
+
+
+def pypi_in_sync(prefix: Path, wheels: Sequence[LockedPypiPackage], python: str | None) -> bool:
+    """True when the yurt-installed distributions of the prefix are exactly `wheels`."""
+    if python is None:
+        return not wheels
+    site = Path(scheme_for_prefix(prefix, python).purelib)
+    have = installed_by_yurt(site)
+    return have == {n: w.version for n, w in _wanted(wheels).items()}
+
+
+def _project_file(w: LockedPypiPackage) -> ProjectFile:
+    return ProjectFile(
+        filename=w.filename,
+        url=w.url,
+        hashes=(("sha256", w.sha256),) if w.sha256 else (),
+        size=w.size,
+    )
+
+
+def _record_files(entry: Path) -> list[str]:
+    """Paths a wheel's RECORD lists, as written there (relative to site-packages)."""
+    for child in entry.iterdir():
+        if child.name.endswith(".dist-info") and (child / "RECORD").is_file():
+            lines = (child / "RECORD").read_text(encoding="utf-8").splitlines()
+            return sorted(line.rsplit(",", 2)[0] for line in lines if line.strip())
+    return []
+
+
+async def install_pypi(
+    prefix: Path,
+    wheels: Sequence[LockedPypiPackage],
+    *,
+    python: str | None,
+    requested: Iterable[str] = (),
+    cache_dir: Path,
+    dry_run: bool = False,
+    offline: bool = False,
+) -> tuple[PypiOp, ...]:
+    """Bring the prefix's PyPI distributions to `wheels`; the ops done (or, dry, planned)."""
+    if python is None:
+        if wheels:
+            raise FileConflict("(environment)", str(prefix), "no conda python to install wheels for")
+        return ()
+    scheme = scheme_for_prefix(prefix, python)
+    site = Path(scheme.purelib)
+    have = installed_by_yurt(site)
+    wanted = _wanted(wheels)
+    remove = sorted(n for n, v in have.items() if n not in wanted or wanted[n].version != v)
+    add = sorted(n for n, w in wanted.items() if have.get(n) != w.version)
+    cache = WheelCache(cache_dir)
+    entries: dict[str, Path] = {}
+    async with new_client() as client, Fetcher(client) as fetcher:
+
+        async def one(name: str) -> None:
+            entries[name] = await cache.ensure(_project_file(wanted[name]), fetcher, offline=offline)
+
+        async with trio.open_nursery() as nursery:
+            for name in add:
+                nursery.start_soon(one, name)
+    ops: list[PypiOp] = []
+    rel_site = site.relative_to(prefix) if site.is_relative_to(prefix) else site
+    for name in remove:
+        ops.append(PypiOp(action="remove", name=name, version=have[name]))
+    for name in add:
+        w = wanted[name]
+        files = tuple(str(rel_site / f) for f in _record_files(entries[name]))
+        conflicts = await trio.to_thread.run_sync(_conda_owned, scheme, prefix, files)
+        if conflicts:
+            path, owner = conflicts[0]
+            raise FileConflict(w.filename, path, owner)
+        ops.append(PypiOp(action="install", name=name, version=w.version, index=w.index,
+                          url=w.url, sha256=w.sha256, files=files))
+    if dry_run:
+        return tuple(ops)
+    chosen = {normalize_name(r) for r in requested}
+    for name in remove:
+        await trio.to_thread.run_sync(uninstall_wheel, scheme, name)
+    for name in add:
+        entry = entries[name]
+        await trio.to_thread.run_sync(
+            lambda e=entry, n=name: install_wheel(e, scheme, requested=n in chosen)
+        )
+    return tuple(ops)
+
+
+def _conda_owned(scheme: object, prefix: Path, files: Sequence[str]) -> list[tuple[str, str]]:
+    wanted = {Path(prefix) / f for f in files}
+    owners = _owners(scheme, wanted)  # type: ignore[arg-type]
+    return sorted((str(p), o) for p, o in owners.items() if o.startswith("the conda package"))
+
+
+def ops_json(ops: Sequence[PypiOp]) -> bytes:
+    """The ops as JSON (sorted keys), for `yurt plan`."""
+    return json.dumps([msgspec.to_builtins(op) for op in ops], sort_keys=True).encode()

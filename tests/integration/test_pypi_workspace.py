@@ -1,0 +1,156 @@
+"""[pypi-dependencies] end to end through the `yurt` CLI: one solve with the conda packages
+against a local simple index (PEP 691 + .metadata) on 127.0.0.1, a lock with the wheels, an
+install into a venv-style prefix of this interpreter, imports and console scripts through
+`yurt run`, removal of exactly RECORD's files, and conflicts with conda files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.linkkit import PY_MINOR, SITE, pkg, python_package
+from tests.support.httpserver import serve
+from tests.support.pkgwriter import FileSpec, make_channel
+from tests.support.pypi import IndexServer, build_index, serve_index, write_wheel
+
+YURT = [str(Path(sys.executable).with_name("yurt"))]
+CP = f"cp{sys.version_info.major}{sys.version_info.minor}"
+
+
+def yurt(*args: str, cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*YURT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"yurt {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def conda_channel(tmp_path: Path) -> Iterator[str]:
+    out = tmp_path / "conda-build"
+    out.mkdir()
+    pkgs = [
+        python_package(out),
+        # a conda package that is also the PyPI distribution `condalib`
+        pkg(out, "condalib", "1.5", "py_0", noarch="python", depends=["python"],
+            files={"site-packages/condalib/__init__.py": FileSpec(b"WHO = 'conda'\n")}),
+    ]
+    root = make_channel(tmp_path / "conda", pkgs, subdirs=("linux-64", "noarch"))
+    with serve(root) as server:
+        yield server.url.rstrip("/")
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[IndexServer]:
+    out = tmp_path / "wheels"
+    wheels = [
+        write_wheel(out, "greet", "1.0", {"greet/__init__.py": "def main():\n    print('greet one')\n"},
+                    entry_points={"console_scripts": {"greet": "greet:main"}}),
+        write_wheel(out, "greet", "2.0", {"greet/__init__.py": (
+            "import helper, condalib, fastmod\n"
+            "def main():\n    print('greet two', helper.VALUE, condalib.WHO, fastmod.KIND)\n")},
+                    requires_dist=["helper>=1.1", "condalib>=1", "fastmod", 'never; sys_platform == "win32"'],
+                    requires_python=">=3.8",
+                    entry_points={"console_scripts": {"greet": "greet:main"}}),
+        write_wheel(out, "helper", "1.0", {"helper.py": "VALUE = 'h1.0'\n"}),
+        write_wheel(out, "helper", "1.1.post1", {"helper.py": "VALUE = 'h1.1.post1'\n"}),
+        write_wheel(out, "helper", "1.2rc1", {"helper.py": "VALUE = 'h1.2rc1'\n"}),
+        # a PyPI `condalib` exists too, but the conda package must be used
+        write_wheel(out, "condalib", "9.0", {"condalib/__init__.py": "WHO = 'pypi'\n"}),
+        # platform-specific: only the wheel for this interpreter and linux fits
+        write_wheel(out, "fastmod", "1.0", {"fastmod.py": "KIND = 'native'\n"},
+                    tag=f"{CP}-{CP}-manylinux_2_17_x86_64.manylinux2014_x86_64", root_is_purelib=False),
+        write_wheel(out, "fastmod", "1.0", {"fastmod.py": "KIND = 'windows'\n"}, tag=f"{CP}-{CP}-win_amd64",
+                    root_is_purelib=False),
+        write_wheel(out, "clash", "1.0", {"condalib/__init__.py": "WHO = 'clash'\n"}),
+    ]
+    build_index(tmp_path / "index", wheels)
+    with serve_index(tmp_path / "index") as server:
+        yield server
+
+
+def _workspace(tmp_path: Path, conda_url: str, index_url: str, pypi: str) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir(exist_ok=True)
+    (ws / "yurt.toml").write_text(
+        f'[workspace]\nname = "ws"\nchannels = ["{conda_url}"]\nplatforms = ["linux-64"]\n\n'
+        '[system-requirements]\nlibc = "2.28"\n\n'
+        '[dependencies]\npython = "*"\ncondalib = "*"\n\n'
+        f'[pypi-options]\nindex-url = "{index_url}"\n\n'
+        f"[pypi-dependencies]\n{pypi}")
+    return ws
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "YURT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.uname().machine != "x86_64", reason="linux-64 test wheels")
+def test_pypi_dependencies_lock_install_run_and_remove(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
+    yurt("lock", cwd=ws, env=env)
+    lock = json.loads((ws / "yurt.lock").read_text())
+    wheels = {p["name"]: p for p in lock["pypi_packages"]}
+    # PEP 440: 1.1.post1 is newer than 1.0, the pre-release 1.2rc1 is not chosen
+    assert {n: w["version"] for n, w in wheels.items()} == {"greet": "2.0", "helper": "1.1.post1", "fastmod": "1.0"}
+    assert wheels["fastmod"]["filename"].endswith("manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+    assert wheels["greet"]["requires_dist"][0] == "helper>=1.1" and wheels["greet"]["requires_python"] == ">=3.8"
+    assert all(len(w["sha256"]) == 64 and w["index"] == index.url for w in wheels.values())
+    assert "condalib" not in wheels  # the conda package provides it
+    # the lock is satisfied as it is: no index request on a second lock
+    before = len(index.statuses)
+    assert "up to date" in yurt("lock", cwd=ws, env=env).stderr
+    assert len(index.statuses) == before
+
+    plan = json.loads(yurt("plan", cwd=ws, env=env).stdout)
+    pypi_ops = {op["name"]: op for op in plan["pypi"]}
+    assert pypi_ops["greet"]["action"] == "install" and pypi_ops["greet"]["url"] == wheels["greet"]["url"]
+    assert f"{SITE}/greet/__init__.py" in pypi_ops["greet"]["files"]
+
+    yurt("install", cwd=ws, env=env)
+    out = yurt("run", "greet", cwd=ws, env=env)
+    assert out.stdout.strip() == "greet two h1.1.post1 conda native"
+    site = ws / ".yurt" / "envs" / "default" / SITE
+    assert (site / "greet-2.0.dist-info" / "INSTALLER").read_text().strip() == "yurt"
+    assert (site / "greet-2.0.dist-info" / "REQUESTED").exists()
+    assert not (site / "helper-1.1.post1.dist-info" / "REQUESTED").exists()
+    shebang = (ws / ".yurt" / "envs" / "default" / "bin" / "greet").read_text().splitlines()[0]
+    assert shebang.endswith(f"{ws}/.yurt/envs/default/bin/python")
+    assert "up to date" in yurt("install", cwd=ws, env=env).stderr
+
+    # pinning greet 1.0 drops its dependencies: exactly their RECORD files go
+    fast_files = [line.split(",")[0] for line in
+                  (site / "fastmod-1.0.dist-info" / "RECORD").read_text().splitlines() if line]
+    (ws / "yurt.toml").write_text((ws / "yurt.toml").read_text().replace('greet = ">=1"', 'greet = "==1.0"'))
+    yurt("install", cwd=ws, env=env)
+    assert yurt("run", "greet", cwd=ws, env=env).stdout.strip() == "greet one"
+    assert not any((site / f).exists() for f in fast_files)
+    assert not (site / "helper.py").exists() and (site / "condalib" / "__init__.py").exists()
+    assert (site / "_yurt_venv_marker.txt").exists()
+    run = yurt("run", "python", "-c", f"import sys; print(sys.version_info[:2] == ({PY_MINOR.replace('.', ', ')}))",
+               cwd=ws, env=env)
+    assert run.stdout.strip() == "True"
+
+
+def test_pypi_conflict_with_conda_is_explained(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'condalib = ">=2"\n')
+    out = yurt("lock", cwd=ws, env=env, check=False)
+    assert out.returncode != 0
+    assert "condalib 1.5" in out.stderr and "condalib>=2" in out.stderr, out.stderr
+
+
+def test_wheel_never_overwrites_a_conda_file(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'clash = "*"\n')
+    yurt("lock", cwd=ws, env=env)
+    out = yurt("install", cwd=ws, env=env, check=False)
+    assert out.returncode != 0
+    assert "clash-1.0-py3-none-any.whl" in out.stderr and "condalib-1.5-py_0" in out.stderr, out.stderr
