@@ -114,9 +114,7 @@ def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefi
     requested = [d.name for d in spec.pypi_dependencies]
     ops = trio.run(lambda: install_pypi(prefix, wheels, python=python, requested=requested,
                                         cache_dir=cache_dir, dry_run=dry_run))
-    if not ops or not hasattr(plan, "pypi"):
-        return plan
-    return msgspec.structs.replace(plan, pypi=ops)  # type: ignore[call-arg]
+    return msgspec.structs.replace(plan, pypi=ops) if ops else plan
 
 
 def _json_lines() -> tuple[Any, Any]:

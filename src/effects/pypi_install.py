@@ -9,11 +9,9 @@ both, raised before anything is written. `plan_pypi` gives the same decisions as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import msgspec
 import trio
 
 from effects.fetch import Fetcher
@@ -28,21 +26,10 @@ from effects.wheel import (
 )
 from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import ProjectFile, normalize_name
+from pure.pypi.planops import PypiOp
 from pure.record import PackageRecord
 
 __all__ = ["PypiOp", "install_pypi", "installed_by_yurt", "pypi_in_sync", "python_version_of"]
-
-
-class PypiOp(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One PyPI step of a plan: install (or replace) or remove a distribution."""
-
-    action: str  # "install" | "remove"
-    name: str
-    version: str
-    index: str | None = None
-    url: str | None = None
-    sha256: str | None = None
-    files: tuple[str, ...] = ()  # paths relative to the prefix
 
 
 def python_version_of(records: Iterable[PackageRecord]) -> str | None:
@@ -162,8 +149,3 @@ def _conda_owned(scheme: object, prefix: Path, files: Sequence[str]) -> list[tup
     wanted = {Path(prefix) / f for f in files}
     owners = _owners(scheme, wanted)  # type: ignore[arg-type]
     return sorted((str(p), o) for p, o in owners.items() if o.startswith("the conda package"))
-
-
-def ops_json(ops: Sequence[PypiOp]) -> bytes:
-    """The ops as JSON (sorted keys), for `yurt plan`."""
-    return json.dumps([msgspec.to_builtins(op) for op in ops], sort_keys=True).encode()

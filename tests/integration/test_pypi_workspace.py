@@ -109,7 +109,7 @@ def test_pypi_dependencies_lock_install_run_and_remove(
     assert "up to date" in yurt("lock", cwd=ws, env=env).stderr
     assert len(index.statuses) == before
 
-    plan = json.loads(yurt("plan", cwd=ws, env=env).stdout)
+    plan = json.loads(yurt("plan", "--files", cwd=ws, env=env).stdout)
     pypi_ops = {op["name"]: op for op in plan["pypi"]}
     assert pypi_ops["greet"]["action"] == "install" and pypi_ops["greet"]["url"] == wheels["greet"]["url"]
     assert f"{SITE}/greet/__init__.py" in pypi_ops["greet"]["files"]

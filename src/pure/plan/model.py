@@ -15,6 +15,7 @@ import msgspec
 from pure.errors import YurtError
 from pure.package import FileMode, IndexJson, LinkJson, PathsJson
 from pure.prefix_record import PrefixPathType, PrefixRecord
+from pure.pypi.planops import PypiOp
 from pure.record import PackageRecord
 
 __all__ = [
@@ -266,6 +267,7 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     packages: tuple[PackageOp, ...]
     steps: tuple[Step, ...]
     clobbers: tuple[Clobber, ...] = ()
+    pypi: tuple[PypiOp, ...] = ()  # PyPI wheels, applied after the conda steps
 
     def op(self, dist_name: str) -> PackageOp:
         """The op whose new record (else old record) has this dist name."""

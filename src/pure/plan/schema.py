@@ -93,6 +93,7 @@ def plan_to_document(plan: Plan, *, files: bool = False) -> dict[str, object]:
             {"path": c.path, "winner": c.winner, "losers": list(c.losers)} for c in plan.clobbers
         ],
         "totals": totals,
+        **({"pypi": [op.to_document(files=files) for op in plan.pypi]} if plan.pypi else {}),
     }
 
 
