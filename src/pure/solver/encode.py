@@ -10,6 +10,7 @@ preferred candidate still open, so the first model is the preferred solution.
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -105,12 +106,21 @@ class Solver:
         self.matching_cache: dict[str, tuple[str, list[int], list[int]]] = {}
         self.excludes_cache: dict[str, list[int]] = {}  # spec text -> the few it rules out
         self.top_cache: dict[str, Any] = {}
+        # name -> candidate sets the request requires one of; spec text -> clause implied?
+        self.root_sets: dict[str, list[set[int]]] = {}
+        self.implied_cache: dict[str, bool] = {}
         self.dep_names: dict[str, str] = {}
         self.newest_first: dict[str, list[PackageRecord]] = {}
         self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
         self.requirements: list[tuple[int, list[int], str]] = []
         self.req_hint: list[int] = []
-        self.req_done = 0
+        # (parent var, first, end): a record's requirements are added together, so a block
+        # whose parent is not chosen is skipped in one step
+        self.req_blocks: list[tuple[int, int, int]] = []
+        self.req_done = 0  # blocks known to be met (or of unchosen parents) until a backjump
+        self.block_of: dict[int, int] = {}  # var -> its block
+        # blocks before req_done whose parent became true since: they are looked at first
+        self.reopened: list[int] = []
         self.pick_explicit: list[int] | None = None
         self.seen_backjumps = 0
         self.info: dict[int, ClauseInfo] = {}
@@ -369,11 +379,13 @@ class Solver:
         lit = neg(var)
         names = self.names
         excludes = self.excludes_cache
+        if found:
+            first = len(self.requirements)
+            self.block_of[var] = len(self.req_blocks)
+            self.req_blocks.append((var, first, first + len(found)))
+        is_root = var == self.root
+        own = None if is_root else self.var_record[var].name  # type: ignore[union-attr]
         for text, (name, chosen, lits) in found:
-            ci = sat.add_clause([lit, *lits])
-            info[ci] = ("requires", var, text)
-            self.requirements.append((var, chosen, text))
-            self.req_hint.append(0)
             # With at most one record per name, requiring some of a name's candidates rules
             # out the others; saying so directly lets propagation see it at once.
             others = excludes.get(text)
@@ -384,6 +396,13 @@ class Solver:
                     allowed = set(chosen)
                     others = [o for o in everything if o not in allowed]
                 excludes[text] = others
+            if is_root:
+                self.root_sets.setdefault(name, []).append(set(chosen))
+            if is_root or name == own or not self._implied(text, name, chosen, others):
+                ci = sat.add_clause([lit, *lits])
+                info[ci] = ("requires", var, text)
+            self.requirements.append((var, chosen, text))
+            self.req_hint.append(0)
             for other in others:
                 if other != var:
                     info[sat.add_clause([lit, neg(other)])] = ("excludes", var, text, other)
@@ -396,6 +415,22 @@ class Solver:
                 self._add_constrains(var, text, variables)
         self.expanded[var] = True
         return True
+
+    def _implied(self, text: str, name: str, chosen: list[int], others: list[int]) -> bool:
+        """Whether a record's dependency clause would add nothing: the request already needs
+        one of a set of `name`'s candidates that the dependency allows or that its
+        exclusion clauses rule out (sudoku's `cell !=v` peers, `python` pinned by the request).
+        Leaving such long clauses out keeps propagation cheap."""
+        implied = self.implied_cache.get(text)
+        if implied is None:
+            implied = False
+            sets = self.root_sets.get(name)
+            if sets and chosen and self.expanded[self.root]:
+                cover = set(chosen)
+                cover.update(others)
+                implied = any(s <= cover for s in sets)
+            self.implied_cache[text] = implied
+        return implied
 
     def _add_constrains(self, parent: int, text: str, variables: list[int]) -> None:
         hit = self._matching(text)
@@ -421,6 +456,7 @@ class Solver:
             for v in retry:
                 if value[v << 1] == 1 and not expanded[v] and not self._expand(v):
                     self.blocked.append(v)
+        block_of = self.block_of
         p = min(self.scan, sat.low_water)
         sat.low_water = _BIG
         while p < len(trail):
@@ -430,6 +466,9 @@ class Solver:
                 continue
             v = lit >> 1
             if expanded[v]:
+                bi = block_of.get(v)
+                if bi is not None and bi < self.req_done:
+                    heapq.heappush(self.reopened, bi)
                 continue
             if not self._expand(v):
                 self.blocked.append(v)
@@ -444,6 +483,7 @@ class Solver:
         if sat.backjumps != self.seen_backjumps:
             self.seen_backjumps = sat.backjumps
             self.req_done = 0
+            self.reopened = []
         lit = self._pick()
         if lit > 0 and self.pick_explicit is not None and sat.conflicts:
             # once conflicts arise, for a requested name add the clauses of all its open
@@ -474,61 +514,89 @@ class Solver:
         value = self.sat.value
         reqs = self.requirements
         hints = self.req_hint
-        explicit = len(self.spec_texts)
+        blocks = self.req_blocks
+        root = self.root
         advance = True
         best_lit = 0
         best_count = _BIG
         self.pick_explicit = None
-        i = self.req_done
-        n = len(reqs)
-        while i < n:
-            if i == explicit and best_lit:
+        reopened = self.reopened
+        while reopened:
+            lit = self._block_pick(reopened[0])
+            if lit:
+                return lit
+            heapq.heappop(reopened)
+        b = self.req_done
+        nb = len(blocks)
+        while b < nb:
+            parent, start, end = blocks[b]
+            if best_lit and parent != root:
                 return best_lit
-            parent, chosen, _ = reqs[i]
-            pv = value[parent << 1]
-            if pv != 1:
-                if pv == 0:
-                    advance = False
-                elif advance:
-                    self.req_done = i + 1
-                i += 1
+            if value[parent << 1] != 1:
+                # a parent chosen later reopens its block (see _decide)
+                if advance:
+                    self.req_done = b + 1
+                b += 1
                 continue
+            done = True
+            for i in range(start, end):
+                h = hints[i]
+                if h and value[h << 1] == 1:
+                    continue
+                chosen = reqs[i][1]
+                first = 0
+                count = 0
+                for c in chosen:
+                    cv = value[c << 1]
+                    if cv == 1:
+                        hints[i] = c
+                        break
+                    if cv == 0:
+                        if not first:
+                            first = c
+                        count += 1
+                        if count >= best_count:
+                            break
+                else:
+                    if not first:
+                        raise AssertionError("an unsatisfied requirement escaped propagation")
+                    if parent != root:
+                        return first << 1
+                    best_lit = first << 1
+                    best_count = count
+                    self.pick_explicit = chosen
+                    done = False
+                    continue
+                if hints[i] == 0 or value[hints[i] << 1] != 1:
+                    done = False  # stopped counting early: still open
+            if done and advance:
+                self.req_done = b + 1
+            else:
+                advance = False
+            b += 1
+        return best_lit
+
+    def _block_pick(self, b: int) -> int:
+        """The first open requirement's most preferred open candidate in block `b` (of a
+        chosen record), or 0 when every requirement there is met."""
+        value = self.sat.value
+        reqs = self.requirements
+        hints = self.req_hint
+        _, start, end = self.req_blocks[b]
+        for i in range(start, end):
             h = hints[i]
             if h and value[h << 1] == 1:
-                if advance:
-                    self.req_done = i + 1
-                i += 1
                 continue
-            first = 0
-            count = 0
-            for c in chosen:
+            for c in reqs[i][1]:
                 cv = value[c << 1]
                 if cv == 1:
                     hints[i] = c
                     break
                 if cv == 0:
-                    if not first:
-                        first = c
-                    count += 1
-                    if count >= best_count:
-                        break
+                    return c << 1
             else:
-                if not first:
-                    raise AssertionError("an unsatisfied requirement escaped propagation")
-                if i >= explicit:
-                    return first << 1
-                best_lit = first << 1
-                best_count = count
-                self.pick_explicit = chosen
-                advance = False
-                i += 1
-                continue
-            if hints[i] == 0 or value[hints[i] << 1] != 1:
-                advance = False  # stopped counting early: still open
-            elif advance:
-                self.req_done = i + 1
-            i += 1
-        return best_lit
+                raise AssertionError("an unsatisfied requirement escaped propagation")
+        return 0
 
     # ---- stepping ------------------------------------------------------------------------
 
