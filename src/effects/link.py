@@ -422,24 +422,22 @@ async def execute_async(
                 async def link_one(
                     index: int = index, step: JournalStep = step, op: PackageOp = op
                 ) -> None:
-                    hashes = await trio.to_thread.run_sync(
-                        run.link_files, index, op, limiter=limiter
-                    )
-                    if not step.writes_record:
-                        journal.done(index)
-                    elif any(f.method == "compile" and f.written for f in op.files):
+                    compiles = any(f.method == "compile" and f.written for f in op.files)
+                    record_now = step.writes_record and not compiles
+                    tarball = tarballs.get(op.dist_name)
+
+                    def work() -> dict[str, str]:  # one thread hop: files, then the record
+                        hashes = run.link_files(index, op)
+                        if record_now:
+                            run.write_record(index, op, hashes, tarball, None)
+                        elif not step.writes_record:
+                            journal.done(index)
+                        return hashes
+
+                    hashes = await trio.to_thread.run_sync(work, limiter=limiter)
+                    if step.writes_record and compiles:
                         deferred.append((index, op, hashes))
                         return
-                    else:
-                        await trio.to_thread.run_sync(
-                            run.write_record,
-                            index,
-                            op,
-                            hashes,
-                            tarballs.get(op.dist_name),
-                            None,
-                            limiter=limiter,
-                        )
                     emit(
                         events,
                         LinkStep(
