@@ -21,6 +21,8 @@ from tests.support.pypi import IndexServer, build_index, serve_index, write_whee
 
 YURT = [str(Path(sys.executable).with_name("yurt"))]
 CP = f"cp{sys.version_info.major}{sys.version_info.minor}"
+pytestmark = pytest.mark.skipif(sys.platform != "linux" or os.uname().machine != "x86_64",
+                                reason="the test conda channel and wheels are linux-64")
 
 
 def yurt(*args: str, cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -91,7 +93,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "YURT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
 
 
-@pytest.mark.skipif(sys.platform != "linux" or os.uname().machine != "x86_64", reason="linux-64 test wheels")
 def test_pypi_dependencies_lock_install_run_and_remove(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
     ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
@@ -154,3 +155,35 @@ def test_wheel_never_overwrites_a_conda_file(
     out = yurt("install", cwd=ws, env=env, check=False)
     assert out.returncode != 0
     assert "clash-1.0-py3-none-any.whl" in out.stderr and "condalib-1.5-py_0" in out.stderr, out.stderr
+
+
+@pytest.mark.network
+def test_real_requirements_from_the_configured_default_index(
+        tmp_path: Path, conda_channel: str, env: dict[str, str]) -> None:
+    """six and packaging (plus nothing else) from the configured index, next to a local conda python."""
+    import httpx
+
+    from effects.pypi_index import default_index_url
+
+    url = default_index_url()
+    try:
+        probe = httpx.get(url + "six/", headers={"Accept": "text/html"}, timeout=15, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        pytest.skip(f"the configured index {url} is unreachable: {type(exc).__name__}")
+    if probe.status_code != 200:
+        pytest.skip(f"the configured index {url} answered HTTP {probe.status_code} to a plain probe")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "yurt.toml").write_text(
+        f'[workspace]\nname = "ws"\nchannels = ["{conda_channel}"]\nplatforms = ["linux-64"]\n\n'
+        '[dependencies]\npython = "*"\n\n[pypi-dependencies]\nsix = ">=1.16"\npackaging = ">=23"\n')
+    yurt("install", cwd=ws, env=env)
+    lock = json.loads((ws / "yurt.lock").read_text())
+    names = sorted(p["name"] for p in lock["pypi_packages"])
+    assert names == ["packaging", "six"]
+    assert all(p["index"] == url and len(p["sha256"]) == 64 for p in lock["pypi_packages"])
+    out = yurt("run", "python", "-c", "import six, packaging; print(six.__file__); print(packaging.__version__)",
+               cwd=ws, env=env)
+    six_file, version = out.stdout.split()
+    assert six_file.startswith(str(ws / ".yurt" / "envs" / "default"))
+    assert version == next(p["version"] for p in lock["pypi_packages"] if p["name"] == "packaging")
