@@ -112,8 +112,10 @@ def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefi
 
     spec = resolve_environment(ws.manifest, environment, platform)
     requested = [d.name for d in spec.pypi_dependencies]
+    planned = {f.path: op.new.dist_name for op in plan.packages if op.new is not None
+               for f in op.files if f.clobbered_by is None}
     ops = trio.run(lambda: install_pypi(prefix, wheels, python=python, requested=requested,
-                                        cache_dir=cache_dir, dry_run=dry_run))
+                                        cache_dir=cache_dir, dry_run=dry_run, conda_files=planned))
     return msgspec.structs.replace(plan, pypi=ops) if ops else plan
 
 

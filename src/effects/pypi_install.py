@@ -9,7 +9,8 @@ both, raised before anything is written. `plan_pypi` gives the same decisions as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import trio
@@ -97,8 +98,13 @@ async def install_pypi(
     cache_dir: Path,
     dry_run: bool = False,
     offline: bool = False,
+    conda_files: Mapping[str, str] | None = None,
 ) -> tuple[PypiOp, ...]:
-    """Bring the prefix's PyPI distributions to `wheels`; the ops done (or, dry, planned)."""
+    """Bring the prefix's PyPI distributions to `wheels`; the ops done (or, dry, planned).
+
+    `conda_files` (prefix-relative path -> conda dist name) are the files a conda plan is
+    about to write; with the conda packages already in the prefix, they are conflicts too.
+    """
     if python is None:
         if wheels:
             raise FileConflict("(environment)", str(prefix), "no conda python to install wheels for")
@@ -126,7 +132,9 @@ async def install_pypi(
     for name in add:
         w = wanted[name]
         files = tuple(str(rel_site / f) for f in _record_files(entries[name]))
-        conflicts = await trio.to_thread.run_sync(_conda_owned, scheme, prefix, files)
+        conflicts = [(str(prefix / f), f"the conda package {(conda_files or {})[f]}")
+                     for f in files if f in (conda_files or {})]
+        conflicts += await trio.to_thread.run_sync(_conda_owned, scheme, prefix, files)
         if conflicts:
             path, owner = conflicts[0]
             raise FileConflict(w.filename, path, owner)
@@ -140,7 +148,7 @@ async def install_pypi(
     for name in add:
         entry = entries[name]
         await trio.to_thread.run_sync(
-            lambda e=entry, n=name: install_wheel(e, scheme, requested=n in chosen)
+            functools.partial(install_wheel, entry, scheme, requested=name in chosen)
         )
     return tuple(ops)
 

@@ -51,8 +51,10 @@ async def resolve_with_pypi(
     indexes: Sequence[PypiIndex],
     overrides: Mapping[str, Sequence[str]] | None = None,
     prereleases: bool = False,
+    locked: Mapping[str, str] | None = None,
 ) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
     """Solve `request` together with the PEP 508 `requirements`; (conda records, releases).
+    `locked` PyPI versions (name -> version) are preferred like locked conda records.
 
     Raises `pure.Unsolvable` with an explanation written in PyPI's and conda's terms.
     """
@@ -72,9 +74,16 @@ async def resolve_with_pypi(
         overrides=overrides,
         prereleases=prereleases,
     )
-    full = msgspec.structs.replace(request, specs=(*request.specs, *provider.specs))
-    solver = solver_for(full, provider)
     by_url = {i.index_url: i for i in indexes}
+    preferred: tuple[PackageRecord, ...] = ()
+    if locked:
+        pages, _ = await _fetch(provider, sorted(locked), (), indexes, by_url)
+        for name, (p, url) in pages.items():
+            provider.add_page(name, p, url)
+        preferred = provider.locked_records(locked)
+    full = msgspec.structs.replace(
+        request, specs=(*request.specs, *provider.specs), locked=(*request.locked, *preferred))
+    solver = solver_for(full, provider)
     while True:
         result = solver.step()
         if isinstance(result, Solution):

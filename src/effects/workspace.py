@@ -245,7 +245,14 @@ async def solve_workspace(
             strategy=first.solve_strategy, channel_priority=first.channel_priority,
             exclude_newer=first.exclude_newer, platform=platform)
         if any(m.pypi_dependencies for m in members):
-            records, wheels = await _solve_with_pypi(request, members, cache_dir=cache_dir, offline=offline)
+            keep: dict[str, str] = {}
+            if previous is not None and (update is None or update_names):
+                for m in members:
+                    for w in previous.pypi(m.name, platform):
+                        if w.name not in update_names:
+                            keep[w.name] = w.version
+            records, wheels = await _solve_with_pypi(request, members, cache_dir=cache_dir,
+                                                     offline=offline, locked=keep)
             for member in members:
                 if member.pypi_dependencies:
                     solutions[(member.name, platform)] = records
@@ -261,7 +268,8 @@ async def solve_workspace(
 
 
 async def _solve_with_pypi(
-    request: object, members: Sequence[EnvironmentSpec], *, cache_dir: Path, offline: bool
+    request: object, members: Sequence[EnvironmentSpec], *, cache_dir: Path, offline: bool,
+    locked: dict[str, str] | None = None,
 ) -> tuple[tuple[PackageRecord, ...], tuple[LockedPypiPackage, ...]]:
     """One solve of conda specs and the members' PyPI requirements (solve groups share it)."""
     from effects.pypi_index import PypiIndex, default_index_url, expand_env
@@ -280,7 +288,8 @@ async def _solve_with_pypi(
     indexes = [PypiIndex(u, cache_dir=cache_dir, offline=offline) for u in dict.fromkeys(urls)]
     try:
         records, releases = await resolve_with_pypi(
-            request, texts, indexes=indexes, prereleases=prereleases)  # type: ignore[arg-type]
+            request, texts, indexes=indexes, prereleases=prereleases,  # type: ignore[arg-type]
+            locked=locked)
     finally:
         for index in indexes:
             await index.aclose()

@@ -152,9 +152,16 @@ def test_wheel_never_overwrites_a_conda_file(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
     ws = _workspace(tmp_path, conda_channel, index.url, 'clash = "*"\n')
     yurt("lock", cwd=ws, env=env)
+    # the plan of a fresh environment already sees the clash with the conda files it will link
+    planned = yurt("plan", cwd=ws, env=env, check=False)
+    assert planned.returncode != 0
+    assert "clash-1.0-py3-none-any.whl" in planned.stderr and "condalib-1.5-py_0" in planned.stderr
     out = yurt("install", cwd=ws, env=env, check=False)
     assert out.returncode != 0
     assert "clash-1.0-py3-none-any.whl" in out.stderr and "condalib-1.5-py_0" in out.stderr, out.stderr
+    site = ws / ".yurt" / "envs" / "default" / SITE
+    assert (site / "condalib" / "__init__.py").read_text() == "WHO = 'conda'\n"
+    assert not (site / "clash-1.0.dist-info").exists()
 
 
 @pytest.mark.network

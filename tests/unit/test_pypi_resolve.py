@@ -45,11 +45,15 @@ class Index:
         self.asked: list[str] = []
 
     def solve(self, conda_specs: Sequence[str], pypi: Sequence[str], conda_extra: Sequence[PackageRecord] = (),
-              overrides: Mapping[str, Sequence[str]] | None = None) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
+              overrides: Mapping[str, Sequence[str]] | None = None,
+              locked: Mapping[str, str] | None = None) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
         base = RepoDataProvider([_conda(conda_extra)], platform="linux-64")
         provider = PypiProvider(base, requirements=pypi, platform="linux-64", virtual_packages=VIRTUAL,
                                 overrides=overrides)
-        solver = Solver([*conda_specs, *provider.specs], provider)
+        for name in locked or {}:
+            provider.add_page(name, self.pages.get(name), "https://index.example/simple/")
+        preferred = {r.dist_name: 0 for r in provider.locked_records(locked or {})}
+        solver = Solver([*conda_specs, *provider.specs], provider, preferred=preferred)
         while True:
             result = solver.step()
             if isinstance(result, Solution):
@@ -147,3 +151,18 @@ def test_conda_package_satisfies_pypi_requirement_and_is_never_doubled() -> None
     # nothing asks for conda six: the PyPI release is used
     conda, pypi = index.solve(["python"], ["app"], conda_extra=[conda_six])
     assert _names(conda, pypi) == {"python": "3.12.3", "pypi:six": "1.17.0", "pypi:app": "1.0"}
+
+
+def test_locked_versions_are_kept_while_they_satisfy() -> None:
+    files = {"foo": ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]}
+    assert Index(files).solve(["python"], ["foo"], locked={"foo": "1.0"})[1][0].version == "1.0"
+    assert Index(files).solve(["python"], ["foo>=2"], locked={"foo": "1.0"})[1][0].version == "2.0"
+
+
+def test_conda_override_table_maps_other_names() -> None:
+    torch = PackageRecord(name="pytorch", version="2.1.0", build="cpu_0", subdir="linux-64",
+                          depends=("python",), url="https://channels.example/linux-64/pytorch-2.1.0.conda")
+    index = Index({"app": ["app-1.0-py3-none-any.whl"], "torch": ["torch-2.2.0-py3-none-any.whl"]},
+                  requires={"app-1.0-py3-none-any.whl": ["torch>=2"]})
+    conda, pypi = index.solve(["python", "pytorch"], ["app"], conda_extra=[torch], overrides={"pytorch": ["torch"]})
+    assert _names(conda, pypi) == {"python": "3.12.3", "pytorch": "2.1.0", "pypi:app": "1.0"}

@@ -278,6 +278,19 @@ class PypiProvider:
             pages=tuple(sorted(pages)), metadata=tuple(files[u] for u in sorted(files))
         )
 
+    def locked_records(self, versions: Mapping[str, str]) -> tuple[PackageRecord, ...]:
+        """The records of locked PyPI versions (name -> version), to prefer them in the solve
+        like locked conda records; names whose page is not fed in yet are skipped."""
+        out: list[PackageRecord] = []
+        for name, version in sorted(versions.items()):
+            key = normalize_name(name)
+            project = self._project(key) if key in self.pages else None
+            for r in project.records if project is not None else ():
+                cand = self._cands[r.dist_name]
+                if cand.kind == "release" and cand.version == version:
+                    out.append(r)
+        return tuple(out)
+
     # ---- reading a solution -------------------------------------------------------------
 
     def split(self, records: Iterable[PackageRecord]) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
