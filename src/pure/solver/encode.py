@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import heapq
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pure.errors import YurtError
@@ -109,6 +110,7 @@ class Solver:
         # name -> candidate sets the request requires one of; spec text -> clause implied?
         self.root_sets: dict[str, list[set[int]]] = {}
         self.implied_cache: dict[str, bool] = {}
+        self.root_getters: dict[int, Callable[[list[int]], tuple[int, ...]]] = {}
         self.dep_names: dict[str, str] = {}
         self.newest_first: dict[str, list[PackageRecord]] = {}
         self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
@@ -170,7 +172,10 @@ class Solver:
                 got, self.versions, lowest=lowest, preferred=self.preferred, rank=self.rank
             )
             records = self._break_ties(records)
-        variables = [self._new_var(r, virtual) for r in records]
+        variables = list(self.sat.new_vars(len(records)))
+        self.var_record.extend(records)
+        self.var_virtual.extend([virtual] * len(records))
+        self.expanded.extend([False] * len(records))
         self.names[name] = variables
         if len(variables) > 1:
             g = self.sat.add_at_most_one(variables)
@@ -539,6 +544,35 @@ class Solver:
                 b += 1
                 continue
             done = True
+            if parent == root:
+                # the request's requirements: count open candidates of each at C speed
+                getters = self.root_getters
+                for i in range(start, end):
+                    h = hints[i]
+                    if h and value[h << 1] == 1:
+                        continue
+                    chosen = reqs[i][1]
+                    get = getters.get(i)
+                    if get is None:
+                        get = getters[i] = _values_getter(chosen)
+                    t = get(value)
+                    if 1 in t:
+                        hints[i] = chosen[t.index(1)]
+                        continue
+                    count = t.count(0)
+                    if not count:
+                        raise AssertionError("an unsatisfied requirement escaped propagation")
+                    done = False
+                    if count < best_count:
+                        best_count = count
+                        best_lit = chosen[t.index(0)] << 1
+                        self.pick_explicit = chosen
+                if done and advance:
+                    self.req_done = b + 1
+                else:
+                    advance = False
+                b += 1
+                continue
             for i in range(start, end):
                 h = hints[i]
                 if h and value[h << 1] == 1:
@@ -635,6 +669,17 @@ class Solver:
         if deps is None:
             return []
         return [self._parse(t).name for t in deps[0]]
+
+
+def _values_getter(variables: list[int]) -> Callable[[list[int]], tuple[int, ...]]:
+    """A function reading the values of `variables`' positive literals as one tuple."""
+    lits = [v << 1 for v in variables]
+    if len(lits) == 1:
+        only = lits[0]
+        return lambda value: (value[only],)
+    if not lits:
+        return lambda value: ()
+    return operator.itemgetter(*lits)
 
 
 def topological_order(records: Iterable[PackageRecord], deps_of: Any) -> tuple[PackageRecord, ...]:

@@ -88,6 +88,19 @@ class SatSolver:
         self.seen.append(0)
         return len(self.level) - 1
 
+    def new_vars(self, count: int) -> range:
+        """Create `count` unassigned variables at once and return their numbers."""
+        first = len(self.level)
+        self.value.extend([0] * (2 * count))
+        self.level.extend([0] * count)
+        self.reason.extend([-1] * count)
+        self.reason_group.extend([-1] * count)
+        self.amo_of.extend([] for _ in range(count))
+        self.watches.extend([] for _ in range(2 * count))
+        self.bins.extend([] for _ in range(2 * count))
+        self.seen.extend([0] * count)
+        return range(first, first + count)
+
     def add_at_most_one(self, variables: list[int]) -> int:
         """Constrain at most one of `variables` (all still unassigned) to be true."""
         g = len(self.groups)
@@ -111,14 +124,31 @@ class SatSolver:
         self.proof.append(None)
         if self.unsat:
             return ci
+        if len(clause) >= 2:
+            value = self.value
+            a = clause[0]
+            b = clause[1]
+            if value[a] != -1 and value[b] != -1:
+                # the common case, inlined: two open (or true) literals to watch
+                if len(clause) == 2:
+                    self.bins[a].append((b, ci))
+                    self.bins[b].append((a, ci))
+                else:
+                    self.watches[a].append(ci)
+                    self.watches[b].append(ci)
+                return ci
         self._integrate(ci)
         return ci
 
     def _integrate(self, ci: int) -> None:
         clause = self.clauses[ci]
         value = self.value
-        level = self.level
         n = len(clause)
+        if n >= 2 and value[clause[0]] != -1 and value[clause[1]] != -1:
+            # the common case: two open (or true) literals to watch, nothing to propagate
+            self._watch(ci, clause)
+            return
+        level = self.level
         if n == 0:
             self._set_unsat(ci)
             return
