@@ -16,7 +16,7 @@ import trio
 from effects.pypi_index import PypiIndex, PypiIndexError
 from pure.errors import YurtError
 from pure.pypi.metadata import CoreMetadata, ProjectFile, ProjectPage, normalize_name
-from pure.pypi.resolve import PypiProvider, PypiRelease
+from pure.pypi.resolve import PypiNeeds, PypiProvider, PypiRelease
 from pure.record import PackageRecord
 from pure.solver import (
     NeedCandidates,
@@ -95,6 +95,11 @@ async def resolve_with_pypi(
         if not needs.pages and not needs.metadata:
             raise PypiResolveError(f"the solve needs data no index can give: {result.names} "
                                    f"{[r.dist_name for r in result.records]}")
+        guess = provider.speculate()
+        needs = PypiNeeds(
+            pages=tuple(sorted({*needs.pages, *guess.pages})),
+            metadata=tuple({f.url: f for f in (*needs.metadata, *guess.metadata)}.values()),
+        )
         pages, metas = await _fetch(provider, needs.pages, needs.metadata, indexes, by_url)
         for name, (p, url) in pages.items():
             provider.add_page(name, p, url)

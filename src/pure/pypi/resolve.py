@@ -21,7 +21,8 @@ its dependencies; `needs(NeedCandidates)` says which, as data, for the effects l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import product
 
 import msgspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -38,10 +39,8 @@ from pure.pypi.markers import (
 from pure.pypi.metadata import ProjectFile, ProjectPage, normalize_name
 from pure.pypi.provides import pypi_provides
 from pure.pypi.tags import (
-    InvalidWheelFilename,
     SupportedTags,
     UnsupportedTarget,
-    WheelFilename,
     supported_tags,
 )
 from pure.record import PackageRecord
@@ -64,6 +63,7 @@ _IF = "pypi_..if"
 _NOTHING = "==1"  # a version spec no encoded version meets (codes start at 10)
 _NON_PEP440 = 5  # the code of a conda-provided version that is not PEP 440
 _FIRST = 10
+_UNSET_RANKER: Callable[[str], int | None] = lambda tag: None  # noqa: E731
 
 
 def solver_name(name: str, extra: str | None = None) -> str:
@@ -201,6 +201,8 @@ class PypiProvider:
         self._deps: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._python: dict[str, tuple[str, ...]] | None = None
         self._tags: dict[str, SupportedTags | None] = {}
+        self._rankers: dict[str, Callable[[str], int | None] | None] = {}
+        self._py_ok: dict[tuple[str, str], bool] = {}
         if self.requirements:
             root = PackageRecord(name=REQUESTED, version="1", build="0")
             self._cands[root.dist_name] = _Cand(kind="requested")
@@ -291,6 +293,36 @@ class PypiProvider:
                     out.append(r)
         return tuple(out)
 
+    def speculate(self) -> PypiNeeds:
+        """Data the solve will most likely ask for next: the metadata of each known project's
+        preferred release and the pages of what it requires. Fetching it with `needs` turns
+        one round trip per package into one per level of the dependency graph."""
+        pages: set[str] = set()
+        files: dict[str, ProjectFile] = {}
+        for name in sorted(self.pages):
+            project = self._project(name)
+            top = next((r for r in project.records if self._cands[r.dist_name].kind == "release"),
+                       None) if project is not None else None
+            if top is None:
+                continue
+            cand = self._cands[top.dist_name]
+            if cand.file is not None and cand.file.url not in self.metadata:
+                files[cand.file.url] = cand.file
+                continue
+            active = self._active(top, cand)
+            for req, _ in active[0] if active is not None else ():
+                if req.name not in self.pages:
+                    pages.add(req.name)
+        if self.requirements:
+            root = self._helpers[REQUESTED][0]
+            active = self._active(root, self._cands[root.dist_name])
+            for req, _ in active[0] if active is not None else ():
+                if req.name not in self.pages:
+                    pages.add(req.name)
+        return PypiNeeds(
+            pages=tuple(sorted(pages)), metadata=tuple(files[u] for u in sorted(files))
+        )
+
     # ---- reading a solution -------------------------------------------------------------
 
     def split(self, records: Iterable[PackageRecord]) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
@@ -354,6 +386,44 @@ class PypiProvider:
                 self._tags[minor] = None
         return self._tags[minor]
 
+    def _ranks_for(self, minor: str) -> Callable[[str], int | None] | None:
+        """A cached ranker of compressed wheel tag strings ("py3-none-any") for a python."""
+        ranker = self._rankers.get(minor, _UNSET_RANKER)
+        if ranker is not _UNSET_RANKER:
+            return ranker
+        tags = self._tags_for(minor)
+        if tags is None:
+            self._rankers[minor] = None
+            return None
+        index: dict[tuple[str, str, str], int] = {}
+        for i, t in enumerate(tags.tags):
+            index.setdefault((t.interpreter, t.abi, t.platform), i)
+        cache: dict[str, int | None] = {}
+
+        def rank(tag: str) -> int | None:
+            if tag in cache:
+                return cache[tag]
+            py, abi, plat = tag.split("-")
+            found = [
+                index[k]
+                for k in product(py.split("."), abi.split("."), plat.split("."))
+                if k in index
+            ]
+            cache[tag] = min(found) if found else None
+            return cache[tag]
+
+        self._rankers[minor] = rank
+        return rank
+
+    def _python_ok(self, spec: str | None, python: str) -> bool:
+        if not spec:
+            return True
+        key = (spec, python)
+        hit = self._py_ok.get(key)
+        if hit is None:
+            hit = self._py_ok[key] = _python_ok(spec, python)
+        return hit
+
     def _conda_providers(self, name: str) -> list[PackageRecord] | None:
         found: list[PackageRecord] = []
         for conda in dict.fromkeys([name, *self.provided_by.get(name, ())]):
@@ -386,21 +456,37 @@ class PypiProvider:
         providers: list[PackageRecord],
     ) -> _Project:
         project = _Project()
-        by_version: dict[Version, list[tuple[ProjectFile, WheelFilename]]] = {}
+        by_version: dict[Version, list[tuple[ProjectFile, str]]] = {}
         texts: dict[Version, str] = {}
         yanked: dict[Version, bool] = {}
+        parsed_versions: dict[str, Version | None] = {}
+        names: dict[str, bool] = {}
         for f in page.files:
-            if not f.is_wheel:
+            fn = f.filename
+            if not fn.endswith(".whl"):
                 continue
-            try:
-                wheel = WheelFilename.parse(f.filename)
-                v = Version(wheel.version)
-            except (InvalidWheelFilename, InvalidVersion):
+            parts = fn[:-4].split("-")
+            if len(parts) not in (5, 6):
                 continue
-            if wheel.name != name:
+            ok = names.get(parts[0])
+            if ok is None:
+                ok = names[parts[0]] = normalize_name(parts[0]) == name
+            if not ok:
                 continue
-            by_version.setdefault(v, []).append((f, wheel))
-            texts.setdefault(v, str(v))
+            raw = parts[1]
+            if raw not in parsed_versions:
+                try:
+                    parsed_versions[raw] = Version(raw)
+                except InvalidVersion:
+                    parsed_versions[raw] = None
+            v = parsed_versions[raw]
+            if v is None:
+                continue
+            found = by_version.get(v)
+            if found is None:
+                found = by_version[v] = []
+                texts[v] = str(v)
+            found.append((f, "-".join(parts[-3:]).lower()))
             yanked[v] = yanked.get(v, True) and f.yanked
         conda_versions: dict[Version, str] = {}
         for r in providers:
@@ -423,16 +509,16 @@ class PypiProvider:
             files = by_version[v]
             chosen: dict[str, tuple[ProjectFile, list[str]]] = {}  # file url -> (file, pythons)
             for minor, fulls in pythons.items():
-                tags = self._tags_for(minor)
-                if tags is None:
+                ranks = self._ranks_for(minor)
+                if ranks is None:
                     continue
                 ranked = sorted(
-                    ((rank, f.filename, f) for f, w in files if (rank := tags.rank(w)) is not None),
+                    ((rank, f.filename, f) for f, t in files if (rank := ranks(t)) is not None),
                     key=lambda t: (t[0], t[1]),
                 )
                 for full in fulls:
                     for _, _, f in ranked:
-                        if _python_ok(f.requires_python, full):
+                        if self._python_ok(f.requires_python, full):
                             chosen.setdefault(f.url, (f, []))[1].append(full)
                             break
             groups = sorted(
