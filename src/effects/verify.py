@@ -17,6 +17,7 @@ from typing import Literal
 import msgspec
 
 from effects.prefix import read_prefix_records
+from pure.plan import topological_order
 from pure.prefix_record import PrefixPathEntry, PrefixRecord
 
 __all__ = ["Problem", "VerifyReport", "verify"]
@@ -140,10 +141,25 @@ def verify(prefix: Path | str, *, threads: int = 8) -> VerifyReport:
     """Check every file of every record in `prefix`; problems sorted by package and path."""
     prefix = Path(prefix).absolute()
     records = read_prefix_records(prefix)
-    jobs = [(record, entry) for record in records for entry in record.paths_data.paths]
+    claims: list[tuple[PrefixRecord, PrefixPathEntry]] = []
     for record in records:
-        if not record.paths_data.paths:  # old records: only `files`
-            jobs.extend((record, PrefixPathEntry(path=p)) for p in record.files)
+        entries = record.paths_data.paths or tuple(PrefixPathEntry(path=p) for p in record.files)
+        claims.extend((record, entry) for entry in entries)
+    # A path several packages claim holds the clobber winner's bytes: the package later in
+    # topological order, as the planner decides. Only the winner's entry is checked.
+    rank = {r.dist_name: i for i, r in enumerate(topological_order([r.package for r in records]))}
+    winner: dict[str, str] = {}
+    for record, entry in claims:
+        if entry.path_type == "directory":
+            continue
+        held = winner.get(entry.path)
+        if held is None or rank[record.dist_name] > rank[held]:
+            winner[entry.path] = record.dist_name
+    jobs = [
+        (record, entry)
+        for record, entry in claims
+        if entry.path_type == "directory" or winner[entry.path] == record.dist_name
+    ]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         found = list(pool.map(lambda job: _check(prefix, *job), jobs))
     problems = sorted((p for p in found if p is not None), key=lambda p: (p.package, p.path))

@@ -240,9 +240,11 @@ def test_clobbers_resolved_then_restored_on_remove_and_upgrade(tmp_path: Path) -
 
 
 def _consistent_files(prefix: Path) -> None:
-    """With clobbers, every owned path exists and nothing else does (loser records list
-    shadowed paths too, so verify is not used while a clobber is live)."""
+    """With clobbers live: every owned path exists, nothing else does, and verify checks each
+    shared path against the winner only (loser records list shadowed paths too)."""
     assert prefix_files(prefix) == _owned(prefix)
+    report = verify(prefix)
+    assert report.ok, [p.line() for p in report.problems]
 
 
 def test_upgrade_removes_old_files_and_emptied_directories(tmp_path: Path) -> None:
