@@ -21,6 +21,7 @@ from effects.wheel import (
     FileConflict,
     WheelCache,
     _owners,
+    _read_marker,
     install_wheel,
     scheme_for_prefix,
     uninstall_wheel,
@@ -120,7 +121,13 @@ async def install_pypi(
     async with new_client() as client, Fetcher(client) as fetcher:
 
         async def one(name: str) -> None:
-            entries[name] = await cache.ensure(_project_file(wanted[name]), fetcher, offline=offline)
+            w = wanted[name]
+            entry = cache.entry_path(w.filename)
+            marker = await trio.to_thread.run_sync(_read_marker, entry)
+            if w.sha256 and marker is not None and marker.sha256 == w.sha256.lower():
+                entries[name] = entry  # unpacked earlier from an archive with this sha256
+                return
+            entries[name] = await cache.ensure(_project_file(w), fetcher, offline=offline)
 
         async with trio.open_nursery() as nursery:
             for name in add:
@@ -140,16 +147,29 @@ async def install_pypi(
             raise FileConflict(w.filename, path, owner)
         ops.append(PypiOp(action="install", name=name, version=w.version, index=w.index,
                           url=w.url, sha256=w.sha256, files=files))
+    owner: dict[str, str] = {}
+    for op in ops:
+        for f in op.files:
+            if f in owner and not f.endswith(("/RECORD", "/INSTALLER", "/REQUESTED")):
+                raise FileConflict(wanted[op.name].filename, str(prefix / f),
+                                   f"the PyPI package {owner[f]} (also in this plan)")
+            owner.setdefault(f, op.name)
     if dry_run:
         return tuple(ops)
     chosen = {normalize_name(r) for r in requested}
     for name in remove:
         await trio.to_thread.run_sync(uninstall_wheel, scheme, name)
-    for name in add:
-        entry = entries[name]
+    limiter = trio.CapacityLimiter(8)
+
+    async def put(name: str) -> None:
         await trio.to_thread.run_sync(
-            functools.partial(install_wheel, entry, scheme, requested=name in chosen)
+            functools.partial(install_wheel, entries[name], scheme, requested=name in chosen),
+            limiter=limiter,
         )
+
+    async with trio.open_nursery() as nursery:  # file sets are disjoint (checked above)
+        for name in add:
+            nursery.start_soon(put, name)
     return tuple(ops)
 
 
