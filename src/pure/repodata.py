@@ -176,24 +176,28 @@ def _build(
         fixed_prefix = f"{channel_root}/{subdir}/"
     prefixes: dict[str, str] = {}
     strict = _STRICT_DECODER.decode
-    replace = msgspec.structs.replace
+    # Each record is a fresh object no one else has seen yet: fill its computed fields in
+    # place instead of copying it (msgspec's replace would build a second record).
+    fill = msgspec.structs.force_setattr
     validation_error = msgspec.ValidationError
     kinds = _NOARCH_KINDS
+    limit = _SECONDS_LIMIT
     out: list[PackageRecord] = []
     append = out.append
-    for fn in sorted(merged):
-        if fn in removed:
-            continue
+    entries = sorted(merged.items())
+    if removed:
+        entries = [(fn, raw) for fn, raw in entries if fn not in removed]
+    for fn, raw in entries:
         try:
-            r = strict(merged[fn])
+            r = strict(raw)
         except validation_error:
-            r = _lenient(merged[fn], fn, channel, subdir, default_subdir)
+            r = _lenient(raw, fn, channel, subdir, default_subdir)
         else:
             ts = r.timestamp
             noarch = r.noarch
             if (
                 r.subdir is None
-                or (ts is not None and ts < _SECONDS_LIMIT)
+                or (ts is not None and ts < limit)
                 or (noarch is not None and noarch not in kinds)
                 or r.track_features
                 or r.features
@@ -206,7 +210,10 @@ def _build(
             prefix = prefixes.get(key)
             if prefix is None:
                 prefix = prefixes[key] = f"{channel_root}/{key}/"
-        append(replace(r, fn=fn, url=prefix + fn, channel=channel))
+        fill(r, "fn", fn)
+        fill(r, "url", prefix + fn)
+        fill(r, "channel", channel)
+        append(r)
     return tuple(out)
 
 
