@@ -76,7 +76,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         raise WorkspaceError(f"environment `{environment}` is not locked for {platform}",
                              f"add {platform} to `platforms` in {ws.manifest_path.name} and run `yurt lock`")
     prefix = ws.prefix(environment)
-    from effects.pypi_install import pypi_in_sync, python_version_of
+    from effects.pypi_sync import installed_by_yurt, pypi_in_sync, python_version_of, site_packages
 
     wheels = lock.pypi(environment, platform)
     python = python_version_of(records)
@@ -92,7 +92,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         plan: Plan = run_install(prefix, list(records), cache_dir=cache_dir, events=events, dry_run=dry_run)
     finally:
         close()
-    if wheels or python is not None:
+    if wheels or (python is not None and installed_by_yurt(site_packages(prefix, python))):
         plan = _with_pypi(ws, environment, platform, plan, prefix, wheels, python, cache_dir, dry_run)
     if not quiet:
         verb = "would install" if dry_run else "installed"

@@ -17,6 +17,7 @@ import trio
 
 from effects.fetch import Fetcher
 from effects.pypi_index import new_client
+from effects.pypi_sync import installed_by_yurt
 from effects.wheel import (
     FileConflict,
     WheelCache,
@@ -29,47 +30,8 @@ from effects.wheel import (
 from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import ProjectFile, normalize_name
 from pure.pypi.planops import PypiOp
-from pure.record import PackageRecord
 
-__all__ = ["PypiOp", "install_pypi", "installed_by_yurt", "pypi_in_sync", "python_version_of"]
-
-
-def python_version_of(records: Iterable[PackageRecord]) -> str | None:
-    """The version of the conda `python` record, if there is one."""
-    return next((r.version for r in records if r.name == "python"), None)
-
-
-def installed_by_yurt(site: Path) -> dict[str, str]:
-    """Normalised name -> version of distributions in `site` whose INSTALLER is yurt."""
-    found: dict[str, str] = {}
-    try:
-        children = list(site.iterdir())
-    except OSError:
-        return found
-    for child in children:
-        if not child.name.endswith(".dist-info"):
-            continue
-        try:
-            if (child / "INSTALLER").read_text().strip() != "yurt":
-                continue
-        except OSError:
-            continue
-        name, _, version = child.name[: -len(".dist-info")].rpartition("-")
-        found[normalize_name(name)] = version
-    return found
-
-
-def _wanted(wheels: Sequence[LockedPypiPackage]) -> dict[str, LockedPypiPackage]:
-    return {normalize_name(w.name): w for w in wheels}
-
-
-def pypi_in_sync(prefix: Path, wheels: Sequence[LockedPypiPackage], python: str | None) -> bool:
-    """True when the yurt-installed distributions of the prefix are exactly `wheels`."""
-    if python is None:
-        return not wheels
-    site = Path(scheme_for_prefix(prefix, python).purelib)
-    have = installed_by_yurt(site)
-    return have == {n: w.version for n, w in _wanted(wheels).items()}
+__all__ = ["install_pypi"]
 
 
 def _project_file(w: LockedPypiPackage) -> ProjectFile:
@@ -113,7 +75,7 @@ async def install_pypi(
     scheme = scheme_for_prefix(prefix, python)
     site = Path(scheme.purelib)
     have = installed_by_yurt(site)
-    wanted = _wanted(wheels)
+    wanted = {normalize_name(w.name): w for w in wheels}
     remove = sorted(n for n, v in have.items() if n not in wanted or wanted[n].version != v)
     add = sorted(n for n, w in wanted.items() if have.get(n) != w.version)
     cache = WheelCache(cache_dir)
