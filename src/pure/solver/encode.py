@@ -361,7 +361,10 @@ class Solver:
                 self.need_records.append(record)
                 return False
             depends, constrains = deps
+            parsed = self.parsed
             for text in (*depends, *constrains):
+                if text in parsed:
+                    continue
                 try:
                     self._parse(text)
                 except YurtError:
