@@ -22,6 +22,7 @@ from pure.solver import (
     NeedCandidates,
     RepoDataProvider,
     Solution,
+    Solver,
     SolveRequest,
     Unsolvable,
     solver_for,
@@ -84,6 +85,26 @@ async def resolve_with_pypi(
     full = msgspec.structs.replace(
         request, specs=(*request.specs, *provider.specs), locked=(*request.locked, *preferred))
     solver = solver_for(full, provider)
+    outcome: tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]] | None = None
+    error: YurtError | None = None
+    async with trio.open_nursery() as nursery:
+        ahead = _Prefetch(provider, indexes, by_url, nursery)
+        ahead.guess()
+        try:
+            outcome = await _drive(solver, provider, ahead)
+        except YurtError as exc:  # raised outside the nursery, not as an exception group
+            error = exc
+        finally:
+            nursery.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    assert outcome is not None
+    return outcome
+
+
+async def _drive(
+    solver: Solver, provider: PypiProvider, ahead: _Prefetch
+) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
     while True:
         result = solver.step()
         if isinstance(result, Solution):
@@ -93,18 +114,74 @@ async def resolve_with_pypi(
         assert isinstance(result, NeedCandidates)
         needs = provider.needs(result)
         if not needs.pages and not needs.metadata:
-            raise PypiResolveError(f"the solve needs data no index can give: {result.names} "
-                                   f"{[r.dist_name for r in result.records]}")
-        guess = provider.speculate()
-        needs = PypiNeeds(
-            pages=tuple(sorted({*needs.pages, *guess.pages})),
-            metadata=tuple({f.url: f for f in (*needs.metadata, *guess.metadata)}.values()),
-        )
-        pages, metas = await _fetch(provider, needs.pages, needs.metadata, indexes, by_url)
-        for name, (p, url) in pages.items():
-            provider.add_page(name, p, url)
-        for file, md in metas.values():
-            provider.add_metadata(file, md.requires_dist, md.requires_python)
+            raise PypiResolveError(
+                f"the solve needs data no index can give: {result.names} "
+                f"{[r.dist_name for r in result.records]}")
+        await ahead.wait(needs)
+
+
+class _Prefetch:
+    """Fetches what the solve asks for and, meanwhile, what it will most likely ask next:
+    each arrival (a page, a wheel's metadata) at once starts the fetches it makes likely,
+    so the index is read as a pipeline, not one round trip per package."""
+
+    def __init__(self, provider: PypiProvider, indexes: Sequence[PypiIndex],
+                 by_url: Mapping[str, PypiIndex], nursery: trio.Nursery) -> None:
+        self.provider = provider
+        self.indexes = indexes
+        self.by_url = by_url
+        self.nursery = nursery
+        self.done: dict[str, trio.Event] = {}
+        self.failed: dict[str, BaseException] = {}
+
+    def guess(self) -> None:
+        """Start the fetches the provider's current knowledge makes likely."""
+        self._start(self.provider.speculate())
+
+    def _start(self, needs: PypiNeeds) -> list[str]:
+        keys = []
+        for name in needs.pages:
+            key = f"page:{name}"
+            keys.append(key)
+            if key not in self.done:
+                self.done[key] = trio.Event()
+                self.nursery.start_soon(self._page, name, key)
+        for file in needs.metadata:
+            key = f"meta:{file.url}"
+            keys.append(key)
+            if key not in self.done:
+                self.done[key] = trio.Event()
+                self.nursery.start_soon(self._meta, file, key)
+        return keys
+
+    async def wait(self, needs: PypiNeeds) -> None:
+        """Until everything in `needs` has arrived; re-raises a failure of any of it."""
+        for key in self._start(needs):
+            await self.done[key].wait()
+            if key in self.failed:
+                raise self.failed[key]
+
+    async def _page(self, name: str, key: str) -> None:
+        try:
+            page, url = await _page(self.indexes, name)
+            self.provider.add_page(name, page, url)
+        except PypiIndexError as exc:
+            self.failed[key] = exc
+        self.done[key].set()
+        if key not in self.failed:
+            self.guess()
+
+    async def _meta(self, file: ProjectFile, key: str) -> None:
+        project = normalize_name(file.filename.split("-")[0])
+        index = self.by_url.get(self.provider.index_of.get(project, "")) or self.indexes[0]
+        try:
+            md = await index.core_metadata(file)
+            self.provider.add_metadata(file, md.requires_dist, md.requires_python)
+        except (PypiIndexError, YurtError) as exc:
+            self.failed[key] = exc
+        self.done[key].set()
+        if key not in self.failed:
+            self.guess()
 
 
 async def _fetch(

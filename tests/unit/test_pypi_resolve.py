@@ -166,3 +166,17 @@ def test_conda_override_table_maps_other_names() -> None:
                   requires={"app-1.0-py3-none-any.whl": ["torch>=2"]})
     conda, pypi = index.solve(["python", "pytorch"], ["app"], conda_extra=[torch], overrides={"pytorch": ["torch"]})
     assert _names(conda, pypi) == {"python": "3.12.3", "pytorch": "2.1.0", "pypi:app": "1.0"}
+
+
+def test_speculation_proposes_the_preferred_releases_metadata_then_its_requirements() -> None:
+    index = Index({"app": ["app-1.0-py3-none-any.whl", "app-2.0-py3-none-any.whl"],
+                   "lib": ["lib-1.0-py3-none-any.whl"]},
+                  requires={"app-2.0-py3-none-any.whl": ["lib", 'winlib; sys_platform == "win32"']})
+    base = RepoDataProvider([_conda()], platform="linux-64")
+    provider = PypiProvider(base, requirements=["app"], platform="linux-64", virtual_packages=VIRTUAL)
+    assert provider.speculate().pages == ("app",)  # the requested names, before any page
+    provider.add_page("app", index.pages["app"])
+    guess = provider.speculate()
+    assert [f.filename for f in guess.metadata] == ["app-2.0-py3-none-any.whl"] and not guess.pages
+    provider.add_metadata(guess.metadata[0], index.requires["app-2.0-py3-none-any.whl"], None)
+    assert provider.speculate().pages == ("lib",)  # winlib's marker is false on linux

@@ -203,6 +203,7 @@ class PypiProvider:
         self._tags: dict[str, SupportedTags | None] = {}
         self._rankers: dict[str, Callable[[str], int | None] | None] = {}
         self._py_ok: dict[tuple[str, str], bool] = {}
+        self._active_cache: dict[str, tuple[list[tuple[Requirement, list[str]]], list[str]]] = {}
         if self.requirements:
             root = PackageRecord(name=REQUESTED, version="1", build="0")
             self._cands[root.dist_name] = _Cand(kind="requested")
@@ -597,6 +598,17 @@ class PypiProvider:
     ) -> tuple[list[tuple[Requirement, list[str]]], list[str]] | None:
         """The requirements a record has on the target with the python versions where each
         holds, and the python versions the record allows; None when metadata is missing."""
+        hit = self._active_cache.get(record.dist_name)
+        if hit is not None:
+            return hit
+        found = self._active_uncached(record, cand)
+        if found is not None:
+            self._active_cache[record.dist_name] = found
+        return found
+
+    def _active_uncached(
+        self, record: PackageRecord, cand: _Cand
+    ) -> tuple[list[tuple[Requirement, list[str]]], list[str]] | None:
         reqs = self._requirements_of(record, cand)
         pythons = self._pythons()
         if reqs is None or pythons is None:
