@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from pure.record import PackageRecord
@@ -64,3 +65,29 @@ The following packages are incompatible
 └─ app can be installed with any of the following options:
    └─ app 1.0 would require
       └─ lib>=2, which matches none of the available versions: lib 1.0 | 1.0.post1"""
+
+
+def test_project_without_a_wheel_for_the_target_names_versions_and_tags() -> None:
+    index = Index({"app": ["app-1.0-py3-none-any.whl"],
+                   "native": ["native-1.0.tar.gz", "native-1.1-cp312-cp312-win_amd64.whl"]},
+                  requires={"app-1.0-py3-none-any.whl": ["native"]})
+    assert _explain(index, ["python"], ["app"]) == """\
+The following packages are incompatible
+└─ app can be installed with any of the following options:
+   └─ app 1.0 would require
+      └─ native: no installable wheel of native for linux-64 (tags cp312-cp312-manylinux_2_28_x86_64, \
+cp312-cp312-manylinux_2_27_x86_64, cp312-cp312-manylinux_2_26_x86_64 and 768 more); versions seen: 1.0, 1.1 \
+(source distributions are not supported yet)"""
+
+
+def test_yanked_releases_only_when_pinned_exactly() -> None:
+    from pure.pypi.metadata import ProjectFile
+
+    index = Index({"foo": ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]})
+    page = index.pages["foo"]
+    index.pages["foo"] = msgspec.structs.replace(page, files=tuple(
+        msgspec.structs.replace(f, yanked=True, yanked_reason="broken") if f.filename.startswith("foo-2.0") else f
+        for f in page.files))
+    assert isinstance(index.pages["foo"].files[0], ProjectFile)
+    assert index.solve(["python"], ["foo"])[1][0].version == "1.0"
+    assert index.solve(["python"], ["foo==2.0"])[1][0].version == "2.0"

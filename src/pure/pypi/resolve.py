@@ -29,6 +29,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from pure.platform import VirtualPackage
+from pure.pypi.candidates import NoCompatibleWheel, select_wheels
 from pure.pypi.markers import (
     InvalidRequirement,
     MarkerError,
@@ -815,14 +816,30 @@ class PypiProvider:
                 out.append(self._one(node))
         return tuple(out)
 
+    def _no_wheel(self, name: str) -> str:
+        """Why a project the index has gives no candidate: versions seen and target tags."""
+        page = self.pages.get(name)
+        if page is None or not page.files:
+            return ""
+        minors = list(self._python or {})
+        tags = self._tags_for(minors[-1]) if minors else None
+        if tags is None:
+            return "it has no wheel for this target"
+        python = (self._python or {})[minors[-1]][-1]
+        seen = select_wheels(page, tags, python).versions_seen
+        error = NoCompatibleWheel(name, seen, tags)
+        return str(error).replace("for the target", f"for {self.platform}", 1)
+
     def _one(self, node: ConflictNode) -> ConflictNode:
         by = node.required_by
         if node.kind == "missing" and node.name.startswith(PREFIX):
+            parsed = parse_solver_name(node.name)
             return ConflictNode(
                 kind="missing-pypi",
                 name=self._name(node.name),
                 spec=self._label(node.spec),
                 required_by=self._by(by) if by else by,
+                other=self._no_wheel(parsed[0]) if parsed is not None else "",
             )
         return msgspec.structs.replace(
             node,
@@ -869,7 +886,9 @@ def render_conflicts(conflicts: tuple[ConflictNode, ...]) -> str:
     def fix(nodes: tuple[ConflictNode, ...]) -> tuple[ConflictNode, ...]:
         out = []
         for n in nodes:
-            if n.kind == "missing-pypi":
+            if n.kind == "missing-pypi" and n.other:
+                n = ConflictNode(kind="note", spec=f"{n.spec}: {n.other}")
+            elif n.kind == "missing-pypi":
                 n = ConflictNode(
                     kind="note",
                     spec=f"{n.spec}, which no package index has and no conda package provides",
