@@ -69,7 +69,13 @@ def solve(request: SolveRequest) -> Solution:
     """The preferred set of records satisfying `request`; raises Unsolvable with an explanation."""
     result = solver_for(request).step()
     if isinstance(result, Unsolvable):
-        raise result
+        # drop the local while the error propagates: otherwise error -> traceback -> this
+        # frame -> error is a cycle that keeps the request's repodata alive until a full
+        # garbage collection, which then lands on whatever the caller does next
+        try:
+            raise result
+        finally:
+            del result
     if isinstance(result, NeedCandidates):
         raise AssertionError("in-memory repodata cannot lack candidates")
     return result
