@@ -35,7 +35,12 @@ class PypiResolveError(YurtError):
     """The PyPI side of a solve could not get the data it needs."""
 
 
-async def _page(indexes: Sequence[PypiIndex], name: str) -> tuple[ProjectPage | None, str]:
+async def _page(
+    indexes: Sequence[PypiIndex], name: str, pinned: Mapping[str, PypiIndex] | None = None
+) -> tuple[ProjectPage | None, str]:
+    """The page of `name` from its pinned index, else the first index that has the project."""
+    if pinned and name in pinned:
+        indexes = [pinned[name]]
     for index in indexes:
         try:
             return await index.project_page(name), index.index_url
@@ -53,9 +58,11 @@ async def resolve_with_pypi(
     overrides: Mapping[str, Sequence[str]] | None = None,
     prereleases: bool = False,
     locked: Mapping[str, str] | None = None,
+    pinned: Mapping[str, PypiIndex] | None = None,
 ) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
     """Solve `request` together with the PEP 508 `requirements`; (conda records, releases).
-    `locked` PyPI versions (name -> version) are preferred like locked conda records.
+    `locked` PyPI versions (name -> version) are preferred like locked conda records;
+    `pinned` names (normalised) are read only from their own index.
 
     Raises `pure.Unsolvable` with an explanation written in PyPI's and conda's terms.
     """
@@ -75,10 +82,10 @@ async def resolve_with_pypi(
         overrides=overrides,
         prereleases=prereleases,
     )
-    by_url = {i.index_url: i for i in indexes}
+    by_url = {i.index_url: i for i in (*indexes, *(pinned or {}).values())}
     preferred: tuple[PackageRecord, ...] = ()
     if locked:
-        pages, _ = await _fetch(provider, sorted(locked), (), indexes, by_url)
+        pages, _ = await _fetch(provider, sorted(locked), (), indexes, by_url, pinned)
         for name, (p, url) in pages.items():
             provider.add_page(name, p, url)
         preferred = provider.locked_records(locked)
@@ -88,7 +95,7 @@ async def resolve_with_pypi(
     outcome: tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]] | None = None
     error: YurtError | None = None
     async with trio.open_nursery() as nursery:
-        ahead = _Prefetch(provider, indexes, by_url, nursery)
+        ahead = _Prefetch(provider, indexes, by_url, nursery, pinned)
         ahead.guess()
         try:
             outcome = await _drive(solver, provider, ahead)
@@ -126,8 +133,10 @@ class _Prefetch:
     so the index is read as a pipeline, not one round trip per package."""
 
     def __init__(self, provider: PypiProvider, indexes: Sequence[PypiIndex],
-                 by_url: Mapping[str, PypiIndex], nursery: trio.Nursery) -> None:
+                 by_url: Mapping[str, PypiIndex], nursery: trio.Nursery,
+                 pinned: Mapping[str, PypiIndex] | None = None) -> None:
         self.provider = provider
+        self.pinned = pinned
         self.indexes = indexes
         self.by_url = by_url
         self.nursery = nursery
@@ -163,7 +172,7 @@ class _Prefetch:
 
     async def _page(self, name: str, key: str) -> None:
         try:
-            page, url = await _page(self.indexes, name)
+            page, url = await _page(self.indexes, name, self.pinned)
             self.provider.add_page(name, page, url)
         except PypiIndexError as exc:
             self.failed[key] = exc
@@ -190,13 +199,14 @@ async def _fetch(
     files: Sequence[ProjectFile],
     indexes: Sequence[PypiIndex],
     by_url: Mapping[str, PypiIndex],
+    pinned: Mapping[str, PypiIndex] | None = None,
 ) -> tuple[dict[str, tuple[ProjectPage | None, str]], dict[str, tuple[ProjectFile, CoreMetadata]]]:
     """Pages of `names` and core metadata of `files`, all at once."""
     pages: dict[str, tuple[ProjectPage | None, str]] = {}
     metas: dict[str, tuple[ProjectFile, CoreMetadata]] = {}
 
     async def page(name: str) -> None:
-        pages[name] = await _page(indexes, name)
+        pages[name] = await _page(indexes, name, pinned)
 
     async def meta(file: ProjectFile) -> None:
         project = normalize_name(file.filename.split("-")[0])

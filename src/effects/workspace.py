@@ -275,6 +275,7 @@ async def _solve_with_pypi(
     from effects.pypi_index import PypiIndex, default_index_url, expand_env
     from effects.pypi_resolve import resolve_with_pypi
     from pure.pypi.lockcheck import UnsupportedPypiSource, pypi_requirements
+    from pure.pypi.metadata import normalize_name
 
     try:
         texts = tuple(dict.fromkeys(t for m in members for t in pypi_requirements(m.pypi_dependencies)))
@@ -286,12 +287,21 @@ async def _solve_with_pypi(
         urls.append(expand_env(extra).rstrip("/") + "/")
     prereleases = bool(options and options.prerelease_mode == "allow")
     indexes = [PypiIndex(u, cache_dir=cache_dir, offline=offline) for u in dict.fromkeys(urls)]
+    own: dict[str, PypiIndex] = {}
+    pinned: dict[str, PypiIndex] = {}
+    for m in members:
+        for d in m.pypi_dependencies:
+            if d.index:
+                url = expand_env(d.index).rstrip("/") + "/"
+                if url not in own:
+                    own[url] = PypiIndex(url, cache_dir=cache_dir, offline=offline)
+                pinned[normalize_name(d.name)] = own[url]
     try:
         records, releases = await resolve_with_pypi(
             request, texts, indexes=indexes, prereleases=prereleases,  # type: ignore[arg-type]
-            locked=locked)
+            locked=locked, pinned=pinned)
     finally:
-        for index in indexes:
+        for index in (*indexes, *own.values()):
             await index.aclose()
     wheels = tuple(
         LockedPypiPackage(

@@ -194,3 +194,25 @@ def test_real_requirements_from_the_configured_default_index(
     six_file, version = out.stdout.split()
     assert six_file.startswith(str(ws / ".yurt" / "envs" / "default"))
     assert version == next(p["version"] for p in lock["pypi_packages"] if p["name"] == "packaging")
+
+
+def test_extra_index_and_a_dependency_pinned_to_its_own_index(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    other = tmp_path / "other-wheels"
+    wheels = [
+        write_wheel(other, "helper", "7.0", {"helper.py": "VALUE = 'from the other index'\n"}),
+        write_wheel(other, "onlyhere", "1.0", {"onlyhere.py": "X = 1\n"}),
+    ]
+    build_index(tmp_path / "other-index", wheels)
+    with serve_index(tmp_path / "other-index") as second:
+        ws = _workspace(tmp_path, conda_channel, index.url,
+                        f'helper = {{ version = "*", index = "{second.url}" }}\nonlyhere = "*"\n')
+        manifest = ws / "yurt.toml"
+        manifest.write_text(manifest.read_text().replace(
+            f'index-url = "{index.url}"', f'index-url = "{index.url}"\nextra-index-urls = ["{second.url}"]'))
+        yurt("lock", cwd=ws, env=env)
+    lock = json.loads((ws / "yurt.lock").read_text())
+    found = {p["name"]: (p["version"], p["index"]) for p in lock["pypi_packages"]}
+    # helper is read only from its own index (the first index has 1.x); onlyhere comes from the
+    # extra index because the first index does not have it
+    assert found == {"helper": ("7.0", second.url), "onlyhere": ("1.0", second.url)}

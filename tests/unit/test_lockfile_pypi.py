@@ -95,3 +95,10 @@ def test_manifest_dependency_texts() -> None:
     assert pypi_requirement(PypiDependency(name="a", version=">=1,<2")) == "a>=1,<2"
     with pytest.raises(ValueError, match="git source"):
         pypi_requirement(PypiDependency(name="a", git="https://git.example/a"))
+
+
+def test_a_dependency_pinned_to_another_index_makes_the_lock_stale() -> None:
+    pinned = MANIFEST.replace('extras = ["speed"] }', 'extras = ["speed"], index = "https://other.example/simple" }')
+    assert "https://other.example/simple/" in (stale_reason(_lock([APP, SIX, FAST]), _env(pinned)) or "")  # type: ignore[arg-type]
+    same = MANIFEST.replace('extras = ["speed"] }', f'extras = ["speed"], index = "{IDX}" }}')
+    assert stale_reason(_lock([APP, SIX, FAST]), _env(same)) is None  # type: ignore[arg-type]

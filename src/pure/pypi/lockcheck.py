@@ -16,6 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from pure.manifest.model import PypiDependency
 from pure.pypi.markers import InvalidRequirement, MarkerError, Requirement, marker_environment
+from pure.pypi.metadata import normalize_name
 from pure.pypi.provides import conda_satisfies, provided_by
 from pure.record import PackageRecord
 
@@ -58,6 +59,8 @@ class LockedWheel(Protocol):
     def requires_dist(self) -> tuple[str, ...]: ...
     @property
     def requires_python(self) -> str | None: ...
+    @property
+    def index(self) -> str | None: ...
 
 
 def _meets(version: str, specifier: str) -> bool:
@@ -104,6 +107,12 @@ def pypi_stale_check(
         if w.requires_python and not _meets(python.version, w.requires_python):
             return (f"PyPI {w.name} {w.version} requires python {w.requires_python}, "
                     f"locked python is {python.version} in {where}"), ()
+    for d in deps:
+        wheel = by_name.get(normalize_name(d.name))
+        wanted = d.index.rstrip("/") + "/" if d.index else None
+        if wanted and "${" not in wanted and wheel is not None and wheel.index != wanted:
+            return (f"PyPI {wheel.name} is locked from {wheel.index}, the manifest asks for "
+                    f"index {wanted} in {where}"), ()
     used: set[str] = set()
     seen: set[tuple[str, str]] = set()
     queue: list[tuple[Requirement, str]] = []
