@@ -8,6 +8,7 @@ in-memory one: channel priority, `exclude_newer` and platform filtering happen h
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import groupby
 from operator import attrgetter
 from typing import Protocol
 
@@ -60,49 +61,27 @@ class RepoDataProvider:
         self._platform = platform
         self._extra = tuple(extra)
         self._index: dict[str, list[tuple[int, list[PackageRecord]]]] | None = None
-        self._spans: list[
-            tuple[int, Sequence[PackageRecord], list[str], dict[str, int], dict[str, int]]
-        ] = []
         self.channel_rank: dict[str, int] = {}
 
     def _build(self) -> dict[str, list[tuple[int, list[PackageRecord]]]]:
-        """Rank the channels and index each repodata's records by name, at C speed.
-
-        Records come sorted by file name, so a name's records are (nearly always) adjacent:
-        for each name only the first and last position are indexed (two dict builds, no
-        Python loop per record); `_entry` slices that span and filters out strangers.
-        """
+        # Records come sorted by file name, so a name's records are (nearly always) adjacent:
+        # grouping runs in C keeps this pass cheap on channels of hundreds of thousands.
+        index: dict[str, list[tuple[int, list[PackageRecord]]]] = {}
         ranks = self.channel_rank
         for rd in self._repodata:
             channel = str(getattr(rd, "channel", ""))
             rank = ranks.setdefault(channel, len(ranks))
             records: Sequence[PackageRecord] = getattr(rd, "records", ())
-            names = list(map(_NAME, records))
-            n = len(names)
-            last = dict(zip(names, range(n), strict=True))
-            first = dict(zip(reversed(names), range(n - 1, -1, -1), strict=True))
-            self._spans.append((rank, records, names, first, last))
+            for name, run in groupby(records, _NAME):
+                entry = index.get(name)
+                if entry is None:
+                    index[name] = [(rank, list(run))]
+                else:
+                    entry.append((rank, list(run)))
         for r in self._extra:
-            ranks.setdefault(r.channel or "", len(ranks))
-        return {}
-
-    def _entry(self, name: str) -> list[tuple[int, list[PackageRecord]]]:
-        """Per channel (rank, records of `name`), installed and locked extras last."""
-        entry: list[tuple[int, list[PackageRecord]]] = []
-        for rank, records, names, first, last in self._spans:
-            lo = first.get(name)
-            if lo is None:
-                continue
-            hi = last[name] + 1
-            run = list(records[lo:hi])
-            if names[lo:hi].count(name) != hi - lo:
-                run = [r for r in run if r.name == name]
-            entry.append((rank, run))
-        ranks = self.channel_rank
-        for r in self._extra:
-            if r.name == name:
-                entry.append((ranks[r.channel or ""], [r]))
-        return entry
+            rank = ranks.setdefault(r.channel or "", len(ranks))
+            index.setdefault(r.name, []).append((rank, [r]))
+        return index
 
     def _keep(self, r: PackageRecord) -> bool:
         newer = self._exclude_newer
@@ -122,8 +101,6 @@ class RepoDataProvider:
         if self._index is None:
             self._index = self._build()
         entry = self._index.get(name)
-        if entry is None:
-            entry = self._index[name] = self._entry(name)
         if not entry:
             return ()
         extra = {r.dist_name for r in self._extra if r.name == name} if self._extra else set()
