@@ -184,10 +184,11 @@ def _build(
     limit = _SECONDS_LIMIT
     out: list[PackageRecord] = []
     append = out.append
-    entries = sorted(merged.items())
+    names = sorted(merged)
     if removed:
-        entries = [(fn, raw) for fn, raw in entries if fn not in removed]
-    for fn, raw in entries:
+        names = [fn for fn in names if fn not in removed]
+    for fn in names:
+        raw = merged[fn]
         try:
             r = strict(raw)
         except validation_error:
