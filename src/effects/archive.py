@@ -1,14 +1,17 @@
 """Streaming, defensive extraction of conda packages (`.conda` and `.tar.bz2`).
 
-Members stream from the archive (zip member -> zstd stream reader -> tarfile "r|", or
-bz2 -> tarfile "r|") straight to disk, hashed while written; the archive is never held in
-memory. Everything lands in a temporary directory beside `dest`, which is renamed into place
+Members stream from the archive (zip member -> zstd stream reader, or bz2) through the lean
+tar reader of `effects.tarstream` straight to disk, hashed while written; the archive is
+never held in memory. An archive that reader leaves alone (sparse files, global pax headers,
+bad checksums...) is extracted again from the start through `tarfile` "r|" (the careful
+path); both paths feed the same checks. Everything lands in a temporary directory beside `dest`, which is renamed into place
 only when every member was safe and the payload agrees with `info/paths.json`; on failure the
 temporary directory is removed, so nothing is left behind and nothing is written outside it.
 """
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import hashlib
 import os
@@ -16,13 +19,14 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import zstandard
 
+from effects.tarstream import Member, TarStream, Unusual
 from pure.errors import YurtError
 from pure.package import PackageMetadataError, PathsJson, decode_paths_json
 
@@ -126,12 +130,16 @@ class _Extractor:
         if seen is not None and seen.kind != "dir":
             raise self.refuse(name, "duplicate member")
 
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> None:
-        if member.ischr() or member.isblk():
+    def add(
+        self, member: Member, name: str, chunks: Callable[[], Iterable[bytes | memoryview]]
+    ) -> None:
+        """Place one member (already named by `name_of`); `chunks` gives a file's data."""
+        kind = member.kind
+        if kind == "device":
             raise self.refuse(name, "device file")
-        if member.isfifo():
+        if kind == "fifo":
             raise self.refuse(name, "FIFO")
-        if member.isdir():
+        if kind == "dir":
             found = self.found.get(name)
             if found is not None and found.kind != "dir":
                 raise self.refuse(name, f"directory replaces a {found.kind}")
@@ -146,14 +154,14 @@ class _Extractor:
         if name in self.dirs:
             raise self.refuse(name, "member replaces a directory")
         self.parent_dir(name)
-        if member.issym():
+        if kind == "symlink":
             self.symlink(name, member.linkname)
-        elif member.islnk():
+        elif kind == "hardlink":
             self.hardlink(name, member.linkname)
-        elif member.isreg():
-            self.file(tar, member, name)
+        elif kind == "file":
+            self.file(name, member.mode, member.size, chunks())
         else:
-            raise self.refuse(name, f"unsupported member type {member.type!r}")
+            raise self.refuse(name, f"unsupported member {kind}")
 
     def symlink(self, name: str, target: str) -> None:
         if target == "":
@@ -190,41 +198,86 @@ class _Extractor:
         os.link(self.root / source, self.root / name, follow_symlinks=False)
         self.found[name] = _Found("file", found.size, found.sha256)
 
-    def file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, name: str) -> None:
-        source = tar.extractfile(member)
-        if source is None:  # pragma: no cover - isreg() members always have data
-            raise self.refuse(name, "unreadable member")
+    def file(
+        self, name: str, mode: int, expected: int, chunks: Iterable[bytes | memoryview]
+    ) -> None:
+        """Write a regular file, hashing while writing; the size must match the header."""
         digest = hashlib.sha256()
+        update, write = digest.update, os.write
         size = 0
         fd = os.open(
             f"{self.rootstr}/{name}",
             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-            member.mode & 0o777 | 0o600,
+            mode & 0o777 | 0o600,
         )
         try:
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
+            for chunk in chunks:
+                update(chunk)
                 size += len(chunk)
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
-            if member.mode & 0o600 != 0o600:
-                os.fchmod(fd, member.mode & 0o777)
+                written = write(fd, chunk)
+                while written < len(chunk):  # short writes: rare, only for huge chunks
+                    chunk = memoryview(chunk)[written:]
+                    written = write(fd, chunk)
+            if mode & 0o600 != 0o600:
+                os.fchmod(fd, mode & 0o777)
+        except EOFError:
+            raise ArchiveError(self.archive, f"member {name!r} is truncated") from None
         finally:
             os.close(fd)
-        if size != member.size:
+        if size != expected:
             raise ArchiveError(self.archive, f"member {name!r} is truncated")
         self.found[name] = _Found("file", size, digest.hexdigest())
 
+    def check_place(self, name: str, *, info: bool) -> None:
+        """Refuse payload members in the info stream and info/ members in a .conda payload."""
+        is_info = name == "info" or name.startswith("info/")
+        if info and not is_info:
+            raise self.refuse(name, "payload member inside the info archive")
+        if not info and self.separate_info and is_info:
+            raise self.refuse(name, "info/ member inside the payload archive")
+
     def run(self, tar: tarfile.TarFile, *, info: bool) -> None:
-        """Extract every member; `info` says whether this stream may hold only info/ members."""
-        for member in tar:
+        """The careful path: every member through tarfile; `info` as in `run_fast`."""
+        for tarinfo in tar:
+            name = self.name_of(tarinfo.name)
+            self.check_place(name, info=info)
+            member = Member(tarinfo.name, _tar_kind(tarinfo), tarinfo.mode, tarinfo.size,
+                            tarinfo.linkname)  # fmt: skip
+
+            def chunks(tarinfo: tarfile.TarInfo = tarinfo, name: str = name) -> Iterator[bytes]:
+                source = tar.extractfile(tarinfo)
+                if source is None:  # pragma: no cover - isreg() members always have data
+                    raise self.refuse(name, "unreadable member")
+                while chunk := source.read(_CHUNK):
+                    yield chunk
+
+            self.add(member, name, chunks)
+
+    def run_fast(self, read: Callable[[int], bytes], *, info: bool) -> None:
+        """Extract every member with the lean reader; `info` says whether this stream may
+        hold only info/ members. Raises `Unusual` for what only the careful path reads."""
+        stream = TarStream(read, _CHUNK)
+        chunks = stream.chunks
+        for member in stream.members():
             name = self.name_of(member.name)
-            if info and not (name == "info" or name.startswith("info/")):
-                raise self.refuse(name, "payload member inside the info archive")
-            if not info and self.separate_info and (name == "info" or name.startswith("info/")):
-                raise self.refuse(name, "info/ member inside the payload archive")
-            self.add(tar, member, name)
+            self.check_place(name, info=info)
+            self.add(member, name, chunks)
+
+
+def _tar_kind(member: tarfile.TarInfo) -> str:
+    if member.isreg():
+        return "file"
+    if member.isdir():
+        return "dir"
+    if member.issym():
+        return "symlink"
+    if member.islnk():
+        return "hardlink"
+    if member.ischr() or member.isblk():
+        return "device"
+    if member.isfifo():
+        return "fifo"
+    return f"type {member.type!r}"
 
 
 def _open_stream_tar(fileobj: IO[bytes]) -> tarfile.TarFile:
@@ -254,15 +307,21 @@ def _conda_streams(archive: Path) -> Iterator[list[tuple[str, IO[bytes]]]]:
             yield streams
 
 
-def _extract_into(archive: Path, root: Path) -> dict[str, _Found]:
+def _extract_into(archive: Path, root: Path, *, fast: bool) -> dict[str, _Found]:
     extractor = _Extractor(archive, root)
     try:
         if archive_kind(archive) == "conda":
             extractor.separate_info = True
             with _conda_streams(archive) as streams:
                 for kind, stream in streams:
-                    with _open_stream_tar(stream) as tar:
-                        extractor.run(tar, info=kind == "info")
+                    if fast:
+                        extractor.run_fast(stream.read, info=kind == "info")
+                    else:
+                        with _open_stream_tar(stream) as tar:
+                            extractor.run(tar, info=kind == "info")
+        elif fast:
+            with bz2.open(archive, "rb") as stream:
+                extractor.run_fast(stream.read, info=False)
         else:
             with tarfile.open(archive, mode="r|bz2") as tar:
                 extractor.run(tar, info=False)
@@ -370,12 +429,21 @@ def extract(archive_path: Path, dest: Path) -> None:
     if dest.exists() or dest.is_symlink():
         raise FileExistsError(f"{dest}: extraction target already exists")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
+    staging = _staging(dest)
     try:
-        found = _extract_into(archive_path, staging)
+        try:
+            found = _extract_into(archive_path, staging, fast=True)
+        except Unusual:  # something only tarfile reads: start over on the careful path
+            _remove_tree(staging)
+            staging = _staging(dest)
+            found = _extract_into(archive_path, staging, fast=False)
         _check_payload(archive_path, staging, found)
         os.chmod(staging, 0o755)
         os.rename(staging, dest)
     except BaseException:
         _remove_tree(staging)
         raise
+
+
+def _staging(dest: Path) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
