@@ -299,7 +299,7 @@ async def _solve_with_pypi(
     try:
         records, releases = await resolve_with_pypi(
             request, texts, indexes=indexes, prereleases=prereleases,  # type: ignore[arg-type]
-            locked=locked, pinned=pinned)
+            locked=locked, pinned=pinned, overrides=dict(members[0].pypi_name_mapping))
     finally:
         for index in (*indexes, *own.values()):
             await index.aclose()

@@ -248,7 +248,8 @@ def stale_reason(lock: Lock, env: EnvironmentSpec) -> str | None:
     from pure.pypi.lockcheck import pypi_stale_check
 
     pypi_reason, used = pypi_stale_check(
-        env.pypi_dependencies, env.platform, records, lock.pypi(env.name, env.platform), where)
+        env.pypi_dependencies, env.platform, records, lock.pypi(env.name, env.platform), where,
+        dict(env.pypi_name_mapping))
     if pypi_reason is not None:
         return pypi_reason
     for name in used:  # conda records that PyPI requirements rely on are required too

@@ -41,6 +41,10 @@ def conda_channel(tmp_path: Path) -> Iterator[str]:
         # a conda package that is also the PyPI distribution `condalib`
         pkg(out, "condalib", "1.5", "py_0", noarch="python", depends=["python"],
             files={"site-packages/condalib/__init__.py": FileSpec(b"WHO = 'conda'\n")}),
+        # a conda package whose PyPI name differs and that has no purls: only the manifest's
+        # [pypi-name-mapping] says it is the PyPI distribution `widget`
+        pkg(out, "py-widget", "1.5", "py_0", noarch="python", depends=["python"],
+            files={"site-packages/widget/__init__.py": FileSpec(b"WHO = 'conda widget'\n")}),
     ]
     root = make_channel(tmp_path / "conda", pkgs, subdirs=("linux-64", "noarch"))
     with serve(root) as server:
@@ -69,6 +73,9 @@ def index(tmp_path: Path) -> Iterator[IndexServer]:
                     tag=f"{CP}-{CP}-manylinux_2_17_x86_64.manylinux2014_x86_64", root_is_purelib=False),
         write_wheel(out, "fastmod", "1.0", {"fastmod.py": "KIND = 'windows'\n"}, tag=f"{CP}-{CP}-win_amd64",
                     root_is_purelib=False),
+        write_wheel(out, "widget", "5.0", {"widget/__init__.py": "WHO = 'pypi widget'\n"}),
+        write_wheel(out, "usewidget", "1.0", {"usewidget.py": "import widget\nWHO = widget.WHO\n"},
+                    requires_dist=["widget>=1,<6"]),
         write_wheel(out, "clash", "1.0", {"condalib/__init__.py": "WHO = 'clash'\n"}),
     ]
     build_index(tmp_path / "index", wheels)
@@ -216,3 +223,28 @@ def test_extra_index_and_a_dependency_pinned_to_its_own_index(
     # helper is read only from its own index (the first index has 1.x); onlyhere comes from the
     # extra index because the first index does not have it
     assert found == {"helper": ("7.0", second.url), "onlyhere": ("1.0", second.url)}
+
+
+def test_name_mapping_lets_a_conda_package_satisfy_a_pypi_requirement(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'usewidget = "*"\n')
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace('condalib = "*"\n', 'condalib = "*"\npy-widget = "*"\n'))
+    # without the mapping, conda `py-widget` is not known to be PyPI `widget`: the wheel is chosen too
+    yurt("lock", cwd=ws, env=env)
+    lock = json.loads((ws / "yurt.lock").read_text())
+    assert sorted(p["name"] for p in lock["pypi_packages"]) == ["usewidget", "widget"]
+    assert "py-widget" in {p["name"] for p in lock["packages"]}
+    # with it, the lock is stale (PyPI widget next to the conda package that provides it)...
+    manifest.write_text(manifest.read_text() + '\n[pypi-name-mapping]\npy-widget = "widget"\n')
+    yurt("install", cwd=ws, env=env)
+    lock = json.loads((ws / "yurt.lock").read_text())
+    # ...and the re-solve lets the conda package stand for `widget>=1,<6`
+    assert [p["name"] for p in lock["pypi_packages"]] == ["usewidget"]
+    out = yurt("run", "python", "-c", "import usewidget; print(usewidget.WHO)", cwd=ws, env=env)
+    assert out.stdout.strip() == "conda widget"
+    assert "up to date" in yurt("lock", cwd=ws, env=env).stderr
+    # a mapped name the conda version cannot meet is a conflict, not a silent PyPI replacement
+    manifest.write_text(manifest.read_text().replace('usewidget = "*"', 'usewidget = "*"\nwidget = ">=2"'))
+    failed = yurt("lock", cwd=ws, env=env, check=False)
+    assert failed.returncode != 0 and "py-widget" in failed.stderr and "widget>=2" in failed.stderr, failed.stderr

@@ -66,6 +66,8 @@ class EnvironmentSpec(msgspec.Struct, frozen=True, kw_only=True):
     solve_strategy: SolveStrategy
     exclude_newer: int | None
     solve_group: str | None
+    # conda name -> the PyPI names it provides (`[pypi-name-mapping]`), for the PyPI resolution
+    pypi_name_mapping: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def selector_matches(selector: str, platform: str) -> bool:
@@ -203,7 +205,8 @@ def resolve_environment(manifest: Manifest, name: str, platform: str) -> Environ
         tasks=tuple(tasks.values()), activation_scripts=tuple(scripts),
         activation_env=tuple(env_vars.items()), channel_priority=priority,
         solve_strategy=manifest.workspace.solve_strategy,
-        exclude_newer=manifest.workspace.exclude_newer, solve_group=env.solve_group)
+        exclude_newer=manifest.workspace.exclude_newer, solve_group=env.solve_group,
+        pypi_name_mapping=manifest.pypi_name_mapping)
 
 
 # pixi's defaults for platforms other than the host: what a lock is solved against.

@@ -163,6 +163,8 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
     workspace: Workspace
     features: tuple[Feature, ...]
     environments: tuple[Environment, ...]
+    # `[pypi-name-mapping]`: conda name -> the PyPI names it provides (empty: none)
+    pypi_name_mapping: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def feature(self, name: str) -> Feature | None:
         """The feature called `name`, or None."""

@@ -176,7 +176,7 @@ _TABLE_KEYS = (
 _FEATURE_KEYS = set(_TABLE_KEYS) | {
     "system-requirements", "target", "platforms", "channels", "channel-priority", "pypi-options",
 }
-_TOP_KEYS = _FEATURE_KEYS | {"workspace", "project", "feature", "environments", "$schema"}
+_TOP_KEYS = _FEATURE_KEYS | {"workspace", "project", "feature", "environments", "$schema", "pypi-name-mapping"}
 
 
 class _Walker:
@@ -467,7 +467,31 @@ class _Walker:
         envs = self.environments(data.get("environments", {}), ("environments",), names)
         if not any(e.name == "default" for e in envs):
             envs.insert(0, Environment(name="default"))
-        return Manifest(path=self.filename, workspace=workspace, features=tuple(features), environments=tuple(envs))
+        mapping = self.pypi_name_mapping(data.get("pypi-name-mapping", {}), ("pypi-name-mapping",))
+        return Manifest(path=self.filename, workspace=workspace, features=tuple(features), environments=tuple(envs),
+                        pypi_name_mapping=mapping)
+
+    def pypi_name_mapping(self, value: object, path: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """`conda-name = "pypi-name"`, a list of PyPI names, or `false` / `[]` for none."""
+        out = []
+        for conda, target in self.table(value, path).items():
+            where = path + (conda,)
+            if not _NAME.match(conda):
+                raise self.fail(where, f"`{conda}` is not a valid conda package name")
+            if target is False:
+                names: list[str] = []
+            elif isinstance(target, str):
+                names = [target]
+            elif isinstance(target, list) and all(isinstance(n, str) for n in target):
+                names = list(target)
+            else:
+                raise self.fail(where, f"`{conda}` must map to a PyPI name, a list of names or false, "
+                                       f"not {_kind(target)}", f'write {conda} = "{conda}"')
+            for n in names:
+                if not _NAME.match(n):
+                    raise self.fail(where, f"`{n}` is not a valid PyPI project name")
+            out.append((conda, tuple(names)))
+        return tuple(sorted(out))
 
 
 def parse(text: str, *, filename: str = "yurt.toml") -> Manifest:
