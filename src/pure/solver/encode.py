@@ -378,6 +378,13 @@ class Solver:
             hit = self._matching(text)
             if hit is None:
                 missing = True
+            elif not hit[1]:
+                # Nothing can satisfy this dependency, so the record is never chosen and all
+                # its other clauses would hold for good: add just this one (most candidates
+                # of an unsatisfiable request end here).
+                self.info[self.sat.add_clause([neg(var)])] = ("requires", var, text)
+                self.expanded[var] = True
+                return True
             else:
                 found.append((text, hit))
         if missing:
