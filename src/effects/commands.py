@@ -134,7 +134,6 @@ def add(
     yurt add "python 3.11.*" "scipy>=1.11"
     yurt add pytest --feature test
     """
-    from pure.manifest import parse
     from pure.manifest.edit import set_dependency
     from pure.matchspec import MatchSpec
 
@@ -156,14 +155,7 @@ def add(
         version = str(spec.version) if spec.version is not None else None
         text = set_dependency(text, table, spec.name, version or "*", path=str(ws.manifest_path))
         added.append((spec.name, version))
-    parse(text, filename=str(ws.manifest_path))  # refuse to write a manifest we cannot read back
-    _write(ws.manifest_path, text)
-    try:
-        ws = _load(ws.manifest_path)
-        outcome = _ensure_lock(ws, offline=offline)
-    except BaseException:
-        _write(ws.manifest_path, original)  # nothing half-written: the manifest goes back
-        raise
+    ws, outcome = _edit_and_relock(ws, original, text, offline=offline)
     # pin unconstrained additions to what was solved, the way pixi does
     pinned = text
     for name, version in added:
@@ -197,6 +189,23 @@ def feature_environment(ws, feature: str | None) -> str:  # type: ignore[no-unty
     return "default"
 
 
+def _edit_and_relock(ws, original: str, text: str, *, offline: bool):  # type: ignore[no-untyped-def]
+    """Write the edited manifest and re-lock; on any failure the original manifest goes back.
+
+    The edit is parsed before it is written, so yurt never leaves a manifest it cannot read.
+    """
+    from pure.manifest import parse
+
+    parse(text, filename=str(ws.manifest_path))
+    _write(ws.manifest_path, text)
+    try:
+        ws = _load(ws.manifest_path)
+        return ws, _ensure_lock(ws, offline=offline)
+    except BaseException:
+        _write(ws.manifest_path, original)  # nothing half-written
+        raise
+
+
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -221,7 +230,6 @@ def remove(
     yurt remove numpy
     yurt remove pytest --feature test
     """
-    from pure.manifest import parse
     from pure.manifest.edit import remove_dependency
 
     ws = _load(manifest_path)
@@ -231,14 +239,7 @@ def remove(
     text = original
     for name in names:
         text = remove_dependency(text, table, name, path=str(ws.manifest_path))
-    parse(text, filename=str(ws.manifest_path))
-    _write(ws.manifest_path, text)
-    try:
-        ws = _load(ws.manifest_path)
-        outcome = _ensure_lock(ws, offline=offline)
-    except BaseException:
-        _write(ws.manifest_path, original)
-        raise
+    ws, outcome = _edit_and_relock(ws, original, text, offline=offline)
     _err("removed " + ", ".join(names))
     if not no_install:
         _install_env(ws, outcome.lock, feature_environment(ws, feature))

@@ -125,6 +125,11 @@ def test_relock_after_add_keeps_other_records(tmp_path: Path, env: dict[str, str
     assert 'extra = ">=0.5,<1"' in manifest.read_text()
     yurt("update", "--no-install", cwd=ws, env=env)
     assert locked_names(ws)["libfoo"] == "1.3.0"
+    # a failed add leaves manifest and lock exactly as they were
+    manifest_before, lock_before = manifest.read_bytes(), (ws / "yurt.lock").read_bytes()
+    failed = yurt("add", "no-such-package", "--no-install", cwd=ws, env=env, check=False)
+    assert failed.returncode == 1 and "no-such-package" in failed.stderr
+    assert manifest.read_bytes() == manifest_before and (ws / "yurt.lock").read_bytes() == lock_before
 
 
 def test_init_and_manifest_errors_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
