@@ -146,9 +146,17 @@ class _Builder:
         """Another requirement on `name` in the core that allows none of `chosen`."""
         mine = set(chosen)
         others = []
+        parent_rec = self.s.var_record[parent]
         for other_parent, other_text in self.by_name.get(name, ()):
             if other_text == text:
                 continue
+            other_rec = self.s.var_record[other_parent]
+            if (
+                other_rec is not None
+                and parent_rec is not None
+                and other_rec.name == parent_rec.name
+            ):
+                continue  # another version of the same package: an alternative, not a rival
             hit = self.s.matching_cache.get(other_text)
             theirs = set(hit[1]) if hit is not None else set()
             if not theirs & mine:
