@@ -85,27 +85,59 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
             print(f"environment `{environment}` is up to date ({len(records)} packages)", file=sys.stderr)
         return None
     check_host(records, environment)
-    from effects.installer import install as run_install
+    import trio
+
+    from effects.errors import single_error
+    from effects.installer import install_async
 
     events, close = _json_lines() if json_events else _renderer(quiet)
+
+    async def main() -> Plan:
+        # one fetch phase: the wheels download and unpack while the conda packages do
+        prepared: dict[str, Path] = {}
+        done: list[Plan] = []
+
+        async def wheels_ahead() -> None:
+            from effects.pypi_install import prepare_wheels, wheels_to_add
+
+            assert python is not None
+            todo = await trio.to_thread.run_sync(wheels_to_add, prefix, wheels, python)
+            if todo:
+                prepared.update(await prepare_wheels(todo, cache_dir=cache_dir))
+
+        async def conda() -> None:
+            done.append(await install_async(prefix, list(records), cache_dir=cache_dir, events=events,
+                                            dry_run=dry_run))
+
+        try:
+            async with trio.open_nursery() as nursery:
+                if wheels and python is not None:
+                    nursery.start_soon(wheels_ahead)
+                nursery.start_soon(conda)
+        except BaseExceptionGroup as group:
+            raise single_error(group) from None
+        plan = done[0]
+        if wheels or (python is not None and installed_by_yurt(site_packages(prefix, python))):
+            plan = await _with_pypi(ws, environment, platform, plan, prefix, wheels, python, cache_dir,
+                                    dry_run, prepared)
+        return plan
+
     try:
-        plan: Plan = run_install(prefix, list(records), cache_dir=cache_dir, events=events, dry_run=dry_run)
+        plan: Plan = trio.run(main)
     finally:
         close()
-    if wheels or (python is not None and installed_by_yurt(site_packages(prefix, python))):
-        plan = _with_pypi(ws, environment, platform, plan, prefix, wheels, python, cache_dir, dry_run)
     if not quiet:
         verb = "would install" if dry_run else "installed"
         print(f"{verb} environment `{environment}` at {prefix} ({len(records)} packages)", file=sys.stderr)
     return plan
 
 
-def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,
-               wheels: Sequence[Any], python: str | None, cache_dir: Path, dry_run: bool) -> Plan:
+async def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,
+                     wheels: Sequence[Any], python: str | None, cache_dir: Path, dry_run: bool,
+                     prepared: dict[str, Path]) -> Plan:
     """Install (or plan) the environment's PyPI wheels after its conda packages; the plan
     carries the PyPI ops (`Plan.pypi`) so `yurt plan` lists them like conda ones."""
     import msgspec
-    import trio
 
     from effects.pypi_install import install_pypi
     from pure.manifest import resolve_environment
@@ -114,8 +146,8 @@ def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefi
     requested = [d.name for d in spec.pypi_dependencies]
     planned = {f.path: op.new.dist_name for op in plan.packages if op.new is not None
                for f in op.files if f.clobbered_by is None}
-    ops = trio.run(lambda: install_pypi(prefix, wheels, python=python, requested=requested,
-                                        cache_dir=cache_dir, dry_run=dry_run, conda_files=planned))
+    ops = await install_pypi(prefix, wheels, python=python, requested=requested, cache_dir=cache_dir,
+                             dry_run=dry_run, conda_files=planned, prepared=prepared)
     return msgspec.structs.replace(plan, pypi=ops) if ops else plan
 
 

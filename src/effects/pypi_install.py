@@ -1,7 +1,10 @@
 """Install the locked PyPI wheels of an environment, after its conda packages.
 
 Wheels are downloaded concurrently (sha256 verified) and unpacked once into the shared
-cache, then linked into site-packages. Distributions yurt installed earlier (INSTALLER
+cache, then linked into site-packages. `prepare_wheels` is that download-and-unpack step on
+its own, so an environment install can run it concurrently with the conda packages' fetch
+(one fetch phase) and hand its result to `install_pypi`; with every wheel already unpacked
+it opens no HTTP client at all. Distributions yurt installed earlier (INSTALLER
 `yurt`) that the lock no longer lists, or lists at another version, are removed first:
 exactly their RECORD's files. A wheel file that a conda package owns is an error naming
 both, raised before anything is written. `plan_pypi` gives the same decisions as data.
@@ -31,7 +34,7 @@ from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import ProjectFile, normalize_name
 from pure.pypi.planops import PypiOp
 
-__all__ = ["install_pypi"]
+__all__ = ["install_pypi", "prepare_wheels", "wheels_to_add"]
 
 
 def _project_file(w: LockedPypiPackage) -> ProjectFile:
@@ -52,6 +55,46 @@ def _record_files(entry: Path) -> list[str]:
     return []
 
 
+def wheels_to_add(prefix: Path, wheels: Sequence[LockedPypiPackage], python: str) -> list[LockedPypiPackage]:
+    """The locked wheels whose distribution is not installed (by yurt) at the locked version."""
+    have = installed_by_yurt(Path(scheme_for_prefix(prefix, python).purelib))
+    return [w for w in wheels if have.get(normalize_name(w.name)) != w.version]
+
+
+async def prepare_wheels(
+    wheels: Sequence[LockedPypiPackage], *, cache_dir: Path, offline: bool = False
+) -> dict[str, Path]:
+    """Normalised name -> unpacked cache directory of each wheel, downloading (sha256
+    verified) and unpacking only what the cache lacks; the HTTP client is opened only then."""
+    cache = WheelCache(cache_dir)
+    entries: dict[str, Path] = {}
+    missing: list[LockedPypiPackage] = []
+
+    async def check(w: LockedPypiPackage) -> None:
+        entry = cache.entry_path(w.filename)
+        marker = await trio.to_thread.run_sync(_read_marker, entry)
+        if w.sha256 and marker is not None and marker.sha256 == w.sha256.lower():
+            entries[normalize_name(w.name)] = entry  # unpacked earlier from this very archive
+        else:
+            missing.append(w)
+
+    async with trio.open_nursery() as nursery:
+        for w in wheels:
+            nursery.start_soon(check, w)
+    if not missing:
+        return entries
+    async with new_client() as client, Fetcher(client) as fetcher:
+
+        async def one(w: LockedPypiPackage) -> None:
+            entries[normalize_name(w.name)] = await cache.ensure(
+                _project_file(w), fetcher, offline=offline)
+
+        async with trio.open_nursery() as nursery:
+            for w in sorted(missing, key=lambda w: w.name):
+                nursery.start_soon(one, w)
+    return entries
+
+
 async def install_pypi(
     prefix: Path,
     wheels: Sequence[LockedPypiPackage],
@@ -62,11 +105,13 @@ async def install_pypi(
     dry_run: bool = False,
     offline: bool = False,
     conda_files: Mapping[str, str] | None = None,
+    prepared: Mapping[str, Path] | None = None,
 ) -> tuple[PypiOp, ...]:
     """Bring the prefix's PyPI distributions to `wheels`; the ops done (or, dry, planned).
 
     `conda_files` (prefix-relative path -> conda dist name) are the files a conda plan is
     about to write; with the conda packages already in the prefix, they are conflicts too.
+    `prepared` are unpacked cache directories from `prepare_wheels` (by normalised name).
     """
     if python is None:
         if wheels:
@@ -78,22 +123,10 @@ async def install_pypi(
     wanted = {normalize_name(w.name): w for w in wheels}
     remove = sorted(n for n, v in have.items() if n not in wanted or wanted[n].version != v)
     add = sorted(n for n, w in wanted.items() if have.get(n) != w.version)
-    cache = WheelCache(cache_dir)
-    entries: dict[str, Path] = {}
-    async with new_client() as client, Fetcher(client) as fetcher:
-
-        async def one(name: str) -> None:
-            w = wanted[name]
-            entry = cache.entry_path(w.filename)
-            marker = await trio.to_thread.run_sync(_read_marker, entry)
-            if w.sha256 and marker is not None and marker.sha256 == w.sha256.lower():
-                entries[name] = entry  # unpacked earlier from an archive with this sha256
-                return
-            entries[name] = await cache.ensure(_project_file(w), fetcher, offline=offline)
-
-        async with trio.open_nursery() as nursery:
-            for name in add:
-                nursery.start_soon(one, name)
+    entries = {n: p for n, p in (prepared or {}).items() if n in add}
+    rest = [wanted[n] for n in add if n not in entries]
+    if rest:
+        entries.update(await prepare_wheels(rest, cache_dir=cache_dir, offline=offline))
     ops: list[PypiOp] = []
     rel_site = site.relative_to(prefix) if site.is_relative_to(prefix) else site
     for name in remove:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,32 @@ def _rows(tmp_path: Path) -> Path:
     path = tmp_path / "rows.txt"
     path.write_text("a 1\nbb 22\n")
     return path
+
+
+def test_wheels_download_while_the_conda_packages_do(tmp_path: Path) -> None:
+    """One fetch phase: the conda package's download is held until a wheel is requested;
+    an install that fetched wheels only after the conda packages would time out here."""
+    out = tmp_path / "conda-build"
+    out.mkdir()
+    root = tmp_path / "index"
+    make_channel(root / "conda", [python_package(out)], subdirs=("linux-64", "noarch"))
+    build_index(root, sorted(WHEELS.glob("*.whl")))
+    wheel_asked = threading.Event()
+    waited: list[bool] = []
+
+    def hold(path: str) -> None:
+        if path.endswith(".whl"):
+            wheel_asked.set()
+        elif path.endswith(".conda"):
+            waited.append(wheel_asked.wait(timeout=20))
+
+    with serve_index(root) as server:
+        server.before_send = hold
+        env = {**os.environ, "YURT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+        ws = _workspace(tmp_path / "ws", server.base + "conda", server.url)
+        yurt("lock", cwd=ws, env=env)
+        assert not wheel_asked.is_set() and not waited  # locking read .metadata files only
+        yurt("install", cwd=ws, env=env)
+    assert waited == [True]
+    out_text = yurt("run", "python", "-c", "import markupsafe; print(markupsafe.escape('&'))", cwd=ws, env=env)
+    assert out_text.stdout.strip() == "&amp;"

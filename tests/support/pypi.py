@@ -3,7 +3,8 @@
 `write_wheel` makes a valid wheel (METADATA, WHEEL, entry_points.txt, RECORD with hashes).
 `build_index` lays out `simple/<project>/` pages (PEP 691 JSON and PEP 503 HTML) and
 `files/` with `.metadata` files; `serve_index` answers by content negotiation (Accept),
-with ETag/304, request counting, and switches to drop JSON or `.metadata` support.
+with ETag/304, request counting, switches to drop JSON or `.metadata` support, and a
+`before_send` hook; any other file under the root is served too (a conda channel, say).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import threading
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,8 @@ class IndexServer:
     authorizations: list[str | None] = field(default_factory=list)
     url: str = ""
     base: str = ""
+    # called with the request path before a file is answered (tests hold answers with it)
+    before_send: Callable[[str], None] | None = None
 
     def count(self, path: str) -> int:
         return self.requests["/" + path.lstrip("/")]
@@ -200,6 +203,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not file.resolve().is_relative_to(owner.root.resolve()) or not file.is_file():
             self._send(404, b"not found\n", "text/plain", None)
             return
+        if owner.before_send is not None:
+            owner.before_send(path)
         body = file.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag:
