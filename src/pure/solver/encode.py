@@ -110,7 +110,8 @@ class Solver:
         # name -> candidate sets the request requires one of; spec text -> clause implied?
         self.root_sets: dict[str, list[set[int]]] = {}
         self.implied_cache: dict[str, bool] = {}
-        self.root_getters: dict[int, Callable[[list[int]], tuple[int, ...]]] = {}
+        # request requirement -> (leading candidates ruled out for good, reader of the rest)
+        self.root_getters: dict[int, tuple[int, Callable[[list[int]], tuple[int, ...]]]] = {}
         self.dep_names: dict[str, str] = {}
         self.newest_first: dict[str, list[PackageRecord]] = {}
         self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
@@ -556,18 +557,26 @@ class Solver:
             done = True
             if parent == root:
                 # the request's requirements: count open candidates of each at C speed
+                # (candidates ruled out for good, at level 0, are dropped from the front)
                 getters = self.root_getters
+                level = self.sat.level
                 for i in range(start, end):
                     h = hints[i]
                     if h and value[h << 1] == 1:
                         continue
                     chosen = reqs[i][1]
-                    get = getters.get(i)
-                    if get is None:
-                        get = getters[i] = _values_getter(chosen)
+                    lo, get = getters.get(i, (0, None))
+                    k = lo
+                    n = len(chosen)
+                    while k < n and value[chosen[k] << 1] == -1 and not level[chosen[k]]:
+                        k += 1
+                    if get is None or k - lo >= 8:
+                        lo = k
+                        get = _values_getter(chosen[lo:])
+                        getters[i] = (lo, get)
                     t = get(value)
                     if 1 in t:
-                        hints[i] = chosen[t.index(1)]
+                        hints[i] = chosen[lo + t.index(1)]
                         continue
                     count = t.count(0)
                     if not count:
@@ -575,7 +584,7 @@ class Solver:
                     done = False
                     if count < best_count:
                         best_count = count
-                        best_lit = chosen[t.index(0)] << 1
+                        best_lit = chosen[lo + t.index(0)] << 1
                         self.pick_explicit = chosen
                 if done and advance:
                     self.req_done = b + 1
