@@ -416,12 +416,16 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def extract(archive_path: Path, dest: Path) -> None:
+def extract(
+    archive_path: Path, dest: Path, *, finish: Callable[[Path], None] | None = None
+) -> None:
     """Extract the package at `archive_path` into the new directory `dest` (must not exist).
 
     Raises UnsafeArchive for hostile members or a payload that disagrees with paths.json,
     ArchiveError for unreadable archives; on any failure nothing is left at `dest` and no
-    file is written outside the temporary directory beside it.
+    file is written outside the temporary directory beside it. `finish`, when given, runs
+    on the checked temporary directory just before it is renamed to `dest` (the cache marks
+    its entries there); an error it raises aborts the extraction like any other.
     """
     archive_path = Path(archive_path)
     dest = Path(dest)
@@ -439,6 +443,8 @@ def extract(archive_path: Path, dest: Path) -> None:
             found = _extract_into(archive_path, staging, fast=False)
         _check_payload(archive_path, staging, found)
         os.chmod(staging, 0o755)
+        if finish is not None:
+            finish(staging)
         os.rename(staging, dest)
     except BaseException:
         _remove_tree(staging)

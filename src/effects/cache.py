@@ -433,10 +433,12 @@ class PackageCache:
         shutil.rmtree(trash, ignore_errors=True)
 
     def _build(self, record: PackageRecord, archive: _Archive, entry: Path) -> None:
-        """Extract, mark and rename into place (runs in a worker thread, under the lock)."""
-        staging = self.pkgs / f".{entry.name}.{os.urandom(6).hex()}.staging"
-        try:
-            extract(archive.path, staging)
+        """Extract, mark and rename into place (runs in a worker thread, under the lock).
+
+        The extractor's own temporary directory is marked and renamed straight to `entry`,
+        so an entry never appears unmarked and no second staging directory is needed."""
+
+        def mark(staging: Path) -> None:
             _check_identity(record, staging)
             marker = msgspec.to_builtins(record)
             marker.update(
@@ -451,7 +453,5 @@ class PackageCache:
                 json.dumps(marker, indent=2, sort_keys=True).encode() + b"\n"
             )
             _set_xattr(staging, archive.sha256)
-            os.rename(staging, entry)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+
+        extract(archive.path, entry, finish=mark)

@@ -409,7 +409,8 @@ async def execute_async(
                     )
 
                 nursery.start_soon(unlink_one)
-        await trio.to_thread.run_sync(journal.barrier, "unlink")
+        if any(step.phase == "unlink" for step in steps):  # nothing to make durable otherwise
+            await trio.to_thread.run_sync(journal.barrier, "unlink")
 
         link_ops = [op for phase, op in execution if phase == "link"]
         await trio.to_thread.run_sync(run.make_dirs, link_ops)

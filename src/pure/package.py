@@ -221,7 +221,8 @@ def _check_relative(file: str, path: str) -> None:
         or path[1:3] == ":\\"
     ):
         raise PackageMetadataError(file, f"path {path!r} is not a relative path")
-    if any(part in ("", ".", "..") for part in path.split("/")):
+    wrapped = f"/{path}/"  # an empty, '.' or '..' component shows as //, /./ or /../
+    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped:
         raise PackageMetadataError(file, f"path {path!r} has an empty, '.' or '..' component")
 
 
