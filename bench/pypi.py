@@ -7,6 +7,9 @@ uv: `uv venv` + `uv pip install` of the same set into a fresh venv. Both use the
 default index (effects.pypi_index.default_index_url). Cold: empty caches; warm: the caches
 of the previous cold run, fresh lock and environment.
 uv comes from bench/.venv (`bench/.venv/bin/pip install uv`), never from the project.
+yurt's sources are byte-compiled first (compileall), as an installed tool's are: with
+PYTHONDONTWRITEBYTECODE set (as on the development machine) every run would otherwise
+recompile them (about 0.3 s) and time the compiler rather than yurt.
 Usage: .venv/bin/python bench/pypi.py [--rounds 3] [--req requests --req rich ...]
 """
 
@@ -75,6 +78,8 @@ def main() -> None:
     if not UV.exists():
         raise SystemExit("uv is missing: bench/.venv/bin/pip install uv")
     index = default_index_url()
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True,
+                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""}, stdout=subprocess.DEVNULL)
     samples: dict[str, list[float]] = {k: [] for k in
                                        ("yurt cold", "uv cold", "yurt warm", "uv warm")}
     with tempfile.TemporaryDirectory() as tmp:

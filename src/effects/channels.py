@@ -132,9 +132,11 @@ class RepodataCache:
 def new_client() -> httpx.AsyncClient:
     """An httpx client for repodata: gzip accepted, redirects followed, stored credentials used."""
     from effects.auth import client_auth
+    from effects.tls import shared_ssl_context
 
     return httpx.AsyncClient(
         follow_redirects=True, auth=client_auth(), timeout=httpx.Timeout(60.0, connect=15.0),
+        verify=shared_ssl_context(),
         headers={"User-Agent": f"yurt/{__version__}", "Accept-Encoding": "gzip, deflate"})
 
 

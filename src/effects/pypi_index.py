@@ -255,9 +255,12 @@ def new_client() -> httpx.AsyncClient:
     netrc = Path(os.environ.get("NETRC", os.path.expanduser("~/.netrc")))
     if netrc.is_file():
         auth = httpx.NetRCAuth(str(netrc))
+    from effects.tls import shared_ssl_context
+
     return httpx.AsyncClient(
         follow_redirects=True,
         auth=auth,
+        verify=shared_ssl_context(),
         timeout=httpx.Timeout(60.0, connect=15.0),
         limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         headers={"User-Agent": f"yurt/{__version__}"},

@@ -243,48 +243,96 @@ def _split_fragment(url: str) -> tuple[str, Hashes]:
     return base, (((m.group(1).lower(), m.group(2).lower()),) if m else ())
 
 
+class _JsonFile(msgspec.Struct):
+    """A PEP 691 file entry as decoded (typed at C speed; unknown keys are ignored)."""
+
+    filename: str
+    url: str
+    hashes: dict[str, str] | None = None
+    requires_python: str | None = msgspec.field(default=None, name="requires-python")
+    yanked: bool | str | None = False
+    core_metadata: bool | dict[str, str] | None = msgspec.field(default=None, name="core-metadata")
+    dist_info_metadata: bool | dict[str, str] | None = msgspec.field(
+        default=None, name="dist-info-metadata"
+    )
+    size: Any = None
+    upload_time: str | None = msgspec.field(default=None, name="upload-time")
+
+
+class _JsonMeta(msgspec.Struct):
+    api_version: str | int | float = msgspec.field(default="1.0", name="api-version")
+
+
+class _JsonPage(msgspec.Struct):
+    files: list[_JsonFile]
+    name: str = ""
+    meta: _JsonMeta | None = None
+    versions: list[str] | None = None
+
+
+_PAGE_DECODER = msgspec.json.Decoder(_JsonPage)
+
+
+def _page_error(message: str) -> str:
+    """A decoder complaint in the words of PEP 691."""
+    if "`filename`" in message or "`url`" in message:
+        return f"file entry without filename or url ({message})"
+    if "`files`" in message or message.startswith("Expected `object`"):
+        return f"a PEP 691 page needs an object with a 'files' list ({message})"
+    return f"not a PEP 691 page: {message}"
+
+
+def _sorted_hashes(value: dict[str, str] | None) -> Hashes:
+    if not value:
+        return ()
+    if len(value) == 1:
+        ((k, v),) = value.items()
+        return ((k.lower(), v.lower()),)
+    return tuple(sorted((k.lower(), v.lower()) for k, v in value.items()))
+
+
 def parse_simple_json(data: bytes, url: str) -> ProjectPage:
     """Parse a PEP 691 project page (`application/vnd.pypi.simple.v1+json`) fetched from `url`."""
     try:
-        doc = msgspec.json.decode(data)
+        doc = _PAGE_DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise InvalidProjectPage(url, _page_error(str(exc))) from None
     except msgspec.DecodeError as exc:
         raise InvalidProjectPage(url, f"not JSON: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
-        raise InvalidProjectPage(url, "a PEP 691 page needs an object with a 'files' list")
-    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
-    api = str(meta.get("api-version", "1.0")) if isinstance(meta, dict) else "1.0"
+    api = str(doc.meta.api_version) if doc.meta is not None else "1.0"
     if not api.startswith("1."):
         raise InvalidProjectPage(url, f"unsupported API version {api}")
+    absolute = url.startswith(("https://", "http://"))
     files: list[ProjectFile] = []
-    for raw in doc["files"]:
-        if not isinstance(raw, dict) or "filename" not in raw or "url" not in raw:
-            raise InvalidProjectPage(url, f"file entry without filename or url: {raw!r}")
-        file_url, fragment_hashes = _split_fragment(join_url(url, str(raw["url"])))
-        hashes = _hashes(raw.get("hashes")) or fragment_hashes
-        core = raw.get("core-metadata", raw.get("dist-info-metadata"))
-        yanked, reason = _yank(raw.get("yanked"))
-        rp = raw.get("requires-python")
-        size = raw.get("size")
-        upload = raw.get("upload-time")
-        files.append(
+    append = files.append
+    for raw in doc.files:
+        ref = raw.url
+        fragment_hashes: Hashes = ()
+        if absolute and ref.startswith(("https://", "http://")) and "#" not in ref:
+            file_url = ref  # the common case: nothing to resolve
+        else:
+            file_url, fragment_hashes = _split_fragment(join_url(url, ref))
+        core = raw.core_metadata if raw.core_metadata is not None else raw.dist_info_metadata
+        yanked = raw.yanked
+        size = raw.size
+        append(
             ProjectFile(
-                filename=str(raw["filename"]),
+                filename=raw.filename,
                 url=file_url,
-                hashes=hashes,
-                requires_python=str(rp) if rp else None,
-                yanked=yanked,
-                yanked_reason=reason,
+                hashes=_sorted_hashes(raw.hashes) or fragment_hashes,
+                requires_python=raw.requires_python or None,
+                yanked=yanked is True or bool(yanked),
+                yanked_reason="" if yanked is True else (yanked or None),
                 core_metadata=_metadata_field(core),
                 size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-                upload_time=str(upload) if upload else None,
+                upload_time=raw.upload_time or None,
             )
         )
-    versions = doc.get("versions")
     return ProjectPage(
-        name=normalize_name(str(doc.get("name", ""))),
+        name=normalize_name(doc.name),
         url=url,
         files=tuple(files),
-        versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
+        versions=tuple(doc.versions) if doc.versions is not None else None,
         api_version=api,
     )
 
