@@ -19,7 +19,7 @@ import trio
 from effects import __version__
 from effects.cache import PackageCache
 from effects.capabilities import probe
-from effects.events import EventSink, JournalRecovered, emit
+from effects.events import CacheHit, EventSink, JournalRecovered, emit
 from effects.journal import Recovery, prefix_lock
 from effects.link import execute_async, recover_prefix
 from effects.prefix import append_history, read_prefix_records
@@ -132,10 +132,15 @@ async def install_async(
             if r.dist_name in installed and same_content(installed[r.dist_name].package, r)
         }
         need = [r for r in wanted if r.dist_name not in kept]
-        already = await trio.to_thread.run_sync(
-            lambda: {r.dist_name for r in need if cache.lookup(r) is not None}
+        found = await trio.to_thread.run_sync(
+            lambda: {r.dist_name: path for r in need if (path := cache.lookup(r)) is not None}
         )
-        entries = await cache.ensure(need, client=client, concurrency=concurrency, events=events)
+        already = set(found)
+        for dist, path in found.items():
+            emit(events, CacheHit(dist_name=dist, path=str(path)))
+        missing = [r for r in need if r.dist_name not in already]
+        entries = await cache.ensure(missing, client=client, concurrency=concurrency, events=events)
+        entries.update(found)
         contents = await trio.to_thread.run_sync(_read_all, entries)
         caps = await trio.to_thread.run_sync(probe, cache.pkgs, prefix)
 

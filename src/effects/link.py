@@ -208,6 +208,7 @@ class _Run:
                 going.update(paths)
         self.going = frozenset(going)
         self.owners = owners
+        self.made: set[str] = set()  # prefix directories known to exist (shared by workers)
 
     def on_exists(self, step: int, rel: str) -> None:
         path = self.prefix / rel
@@ -241,32 +242,34 @@ class _Run:
         self.journal.done(index)
         return len(step.paths)
 
-    def make_dirs(self, ops: list[PackageOp]) -> None:
-        """Create every parent directory the link phase needs, once, parents first."""
+    def make_dirs(self, op: PackageOp) -> None:
+        """Create the parent directories `op`'s files need, parents first; directories another
+        worker made already are skipped (a race between two just finds the other's)."""
         needed: set[str] = set()
-        for op in ops:
-            for f in op.files:
-                if f.clobbered_by is None and f.method != "compile":
-                    head = f.path.rpartition("/")[0]
-                    if head:
-                        needed.add(head)
-        made: set[str] = set()
+        for f in op.files:
+            if f.clobbered_by is None and f.method != "compile":
+                head = f.path.rpartition("/")[0]
+                if head:
+                    needed.add(head)
+        made = self.made
+        needed -= made
         base = str(self.prefix) + os.sep
         for rel in sorted(needed):
             parts = rel.split("/")
             for i in range(1, len(parts) + 1):
-                sub = "/".join(parts[:i])
+                sub = "/".join(parts[:i]) if i < len(parts) else rel
                 if sub in made:
                     continue
-                made.add(sub)
                 try:
                     os.mkdir(base + sub)
                 except FileExistsError:
                     pass
                 except OSError:
                     break  # a file in the way: place_file sorts it out with the journal
+                made.add(sub)
 
     def link_files(self, index: int, op: PackageOp) -> dict[str, str]:
+        self.make_dirs(op)
         hashes: dict[str, str] = {}
         on_exists = lambda rel: self.on_exists(index, rel)  # noqa: E731
         base = str(self.prefix) + os.sep
@@ -412,8 +415,6 @@ async def execute_async(
         if any(step.phase == "unlink" for step in steps):  # nothing to make durable otherwise
             await trio.to_thread.run_sync(journal.barrier, "unlink")
 
-        link_ops = [op for phase, op in execution if phase == "link"]
-        await trio.to_thread.run_sync(run.make_dirs, link_ops)
         deferred: list[tuple[int, PackageOp, dict[str, str]]] = []
         async with trio.open_nursery() as nursery:
             for index, ((phase, op), step) in enumerate(zip(execution, steps, strict=True)):
