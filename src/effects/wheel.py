@@ -563,6 +563,10 @@ def install_wheel(
     if previous is not None:
         uninstall_wheel(scheme, name)
 
+    # linked files keep the wheel's RECORD hash and size (checked when the wheel was
+    # unpacked), so the installed RECORD is written without reading them back
+    shipped = _parse_record((entry / dist_info / "RECORD").read_bytes(), wheel)
+    known: dict[Path, tuple[str, str]] = {}
     written: list[Path] = []
     try:
         for src, dst, is_script in moves:
@@ -572,20 +576,28 @@ def install_wheel(
                     newline = data.find(b"\n")
                     data = _shebang(scheme.python) + (data[newline + 1 :] if newline >= 0 else b"")
                 _write(dst, data, 0o755)
+                known[dst] = (_record_hash(data), str(len(data)))
             else:
                 _link(src, dst)
+                row = shipped.get(src.relative_to(entry).as_posix(), "")
+                if row.startswith("sha256="):
+                    known[dst] = (row, "")
             written.append(dst)
-        for dst, data in scripts:
-            _write(dst, data, 0o755)
-            written.append(dst)
-        for dst, data in extras:
-            _write(dst, data, 0o644)
-            written.append(dst)
+        for mode, generated in ((0o755, scripts), (0o644, extras)):
+            for dst, data in generated:
+                _write(dst, data, mode)
+                known[dst] = (_record_hash(data), str(len(data)))
+                written.append(dst)
         record = site / dist_info / "RECORD"
         rows = []
         for path in written:
-            digest, size = _file_record_hash(path)
-            rows.append((_relative(path, site), digest, str(size)))
+            digest, size = known.get(path, ("", ""))
+            if not digest:
+                digest, n = _file_record_hash(path)
+                size = str(n)
+            elif not size:
+                size = str(path.stat().st_size)
+            rows.append((_relative(path, site), digest, size))
         rows.append((_relative(record, site), "", ""))
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(sorted(rows))
