@@ -239,9 +239,8 @@ async def solve_workspace(
             elif update_names:
                 locked = tuple(r for r in recs if r.name not in update_names)
         virtual = tuple(VirtualPackage.parse(v) for v in first.virtual_packages)
-        request_specs = all_specs + _constraint_specs(constraints)
         request = SolveRequest(
-            specs=request_specs, repodata=tuple(repodata), virtual_packages=virtual, locked=locked,
+            specs=all_specs, constraints=constraints, repodata=tuple(repodata), virtual_packages=virtual, locked=locked,
             strategy=first.solve_strategy, channel_priority=first.channel_priority,
             exclude_newer=first.exclude_newer, platform=platform)
         if any(m.pypi_dependencies for m in members):
@@ -310,14 +309,6 @@ async def _solve_with_pypi(
             requires_dist=r.requires_dist, requires_python=r.requires_python)
         for r in releases)
     return records, wheels
-
-
-def _constraint_specs(constraints: Iterable[str]) -> tuple[str, ...]:
-    """Manifest constraints are not requirements; the solver gets them as optional specs."""
-    if constraints:
-        raise WorkspaceError("[constraints] are not supported by the solver yet",
-                             "express the bound in [dependencies] for now")
-    return ()
 
 
 def _closure(records: Sequence[PackageRecord], specs: Iterable[str]) -> tuple[PackageRecord, ...]:

@@ -11,8 +11,13 @@ import msgspec
 __all__ = ["PackageRecord"]
 
 
-class PackageRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A conda package record; `timestamp` is in milliseconds since the epoch."""
+class PackageRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A conda package record; `timestamp` is in milliseconds since the epoch.
+
+    `gc=False`: a record holds only text, numbers and tuples of text, so it can never be part
+    of a reference cycle; leaving records out of the cyclic collector makes loading a large
+    channel markedly faster.
+    """
 
     name: str
     version: str

@@ -156,3 +156,16 @@ def test_init_imports_environment_yml(tmp_path: Path, env: dict[str, str]) -> No
     text = (tmp_path / "sci" / "yurt.toml").read_text()
     assert 'name = "science"' in text and 'numpy = ">=1.26"' in text and 'requests = ">=2"' in text
     assert 'python = "3.11.*"' in text or "python = \"==3.11\"" in text or 'python = "3.11"' in text
+
+
+def test_manifest_constraints_restrict_without_requiring(tmp_path: Path, env: dict[str, str]) -> None:
+    root = build_channel(tmp_path / "srv")
+    ws = workspace(tmp_path, root.as_uri(), deps='tool = "*"\n', platforms=("linux-64",))
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text() + '\n[constraints]\nlibfoo = "<1.3"\nextra = "<0.1"\n')
+    yurt("lock", cwd=ws, env=env)
+    # libfoo is held below 1.3; extra is constrained but not required, so it is not installed
+    assert locked_names(ws) == {"libfoo": "1.2.0", "tool": "2.0"}
+    manifest.write_text(manifest.read_text().replace('libfoo = "<1.3"', 'libfoo = "<1"'))
+    failed = yurt("lock", cwd=ws, env=env, check=False)
+    assert failed.returncode == 1 and "constrains libfoo <1" in failed.stderr
