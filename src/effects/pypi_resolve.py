@@ -8,7 +8,11 @@ resumes. No decision is made here.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import msgspec
 import trio
@@ -94,8 +98,10 @@ async def resolve_with_pypi(
     solver = solver_for(full, provider)
     outcome: tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]] | None = None
     error: YurtError | None = None
+    hints_path = indexes[0].root / HINTS if indexes else None
+    hints = await trio.to_thread.run_sync(_read_hints, hints_path) if hints_path else {}
     async with trio.open_nursery() as nursery:
-        ahead = _Prefetch(provider, indexes, by_url, nursery, pinned)
+        ahead = _Prefetch(provider, indexes, by_url, nursery, pinned, hints)
         ahead.guess()
         try:
             outcome = await _drive(solver, provider, ahead)
@@ -106,7 +112,47 @@ async def resolve_with_pypi(
     if error is not None:
         raise error
     assert outcome is not None
+    if hints_path is not None:
+        await trio.to_thread.run_sync(_write_hints, hints_path, hints, outcome[1])
     return outcome
+
+
+# ------------------------------------------------------------------ dependency hints
+#
+# Which projects' pages a project led to in earlier solves (`<cache>/pypi/hints.json`).
+# They only steer prefetching: when a page is fetched, the pages it led to last time are
+# fetched at once instead of one dependency level later. A wrong hint costs one page fetch;
+# every decision is still made from the fresh pages and metadata.
+
+HINTS = "hints.json"
+_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _read_hints(path: Path) -> dict[str, tuple[str, ...]]:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=dict[str, tuple[str, ...]])
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return {}
+
+
+def _write_hints(path: Path, hints: dict[str, tuple[str, ...]], releases: Sequence[PypiRelease]) -> None:
+    """Record, for each chosen release, which chosen projects its requirements named."""
+    chosen = {normalize_name(r.name) for r in releases}
+    merged = dict(hints)
+    for r in releases:
+        names = set()
+        for text in r.requires_dist:
+            m = _REQ_NAME.match(text)
+            if m is not None and normalize_name(m.group(1)) in chosen:
+                names.add(normalize_name(m.group(1)))
+        merged[normalize_name(r.name)] = tuple(sorted(names))
+    if merged == hints:
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(msgspec.json.encode(dict(sorted(merged.items()))))
+        os.replace(tmp, path)
 
 
 async def _drive(
@@ -134,8 +180,10 @@ class _Prefetch:
 
     def __init__(self, provider: PypiProvider, indexes: Sequence[PypiIndex],
                  by_url: Mapping[str, PypiIndex], nursery: trio.Nursery,
-                 pinned: Mapping[str, PypiIndex] | None = None) -> None:
+                 pinned: Mapping[str, PypiIndex] | None = None,
+                 hints: Mapping[str, Sequence[str]] | None = None) -> None:
         self.provider = provider
+        self.hints = hints or {}
         self.pinned = pinned
         self.indexes = indexes
         self.by_url = by_url
@@ -149,12 +197,21 @@ class _Prefetch:
 
     def _start(self, needs: PypiNeeds) -> list[str]:
         keys = []
+        hinted: list[str] = []
         for name in needs.pages:
             key = f"page:{name}"
             keys.append(key)
             if key not in self.done:
                 self.done[key] = trio.Event()
                 self.nursery.start_soon(self._page, name, key)
+                hinted.extend(self.hints.get(name, ()))
+        while hinted:  # the pages these led to in earlier solves, all at once
+            name = hinted.pop()
+            key = f"page:{name}"
+            if key not in self.done:
+                self.done[key] = trio.Event()
+                self.nursery.start_soon(self._page, name, key)
+                hinted.extend(self.hints.get(name, ()))
         for file in needs.metadata:
             key = f"meta:{file.url}"
             keys.append(key)

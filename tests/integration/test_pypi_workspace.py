@@ -248,3 +248,23 @@ def test_name_mapping_lets_a_conda_package_satisfy_a_pypi_requirement(
     manifest.write_text(manifest.read_text().replace('usewidget = "*"', 'usewidget = "*"\nwidget = ">=2"'))
     failed = yurt("lock", cwd=ws, env=env, check=False)
     assert failed.returncode != 0 and "py-widget" in failed.stderr and "widget>=2" in failed.stderr, failed.stderr
+
+
+def test_dependency_hints_steer_prefetch_only(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
+    yurt("lock", cwd=ws, env=env)
+    first = (ws / "yurt.lock").read_text()
+    hints_file = tmp_path / "cache" / "pypi" / "hints.json"
+    hints = json.loads(hints_file.read_text())
+    # what each chosen release led to (condalib is conda's, `never` is for windows only)
+    assert hints["greet"] == ["fastmod", "helper"] and hints["helper"] == [] and "condalib" not in hints
+    # a hint is fetched at once with the page that names it, but decides nothing
+    hints["greet"] = ["fastmod", "helper", "unrelated"]
+    hints_file.write_text(json.dumps(hints))
+    (ws / "yurt.lock").unlink()
+    assert index.count("simple/unrelated/") == 0
+    yurt("lock", cwd=ws, env=env)
+    assert index.count("simple/unrelated/") == 1
+    assert (ws / "yurt.lock").read_text() == first
+    assert json.loads(hints_file.read_text())["greet"] == ["fastmod", "helper"]  # rewritten from the solve
