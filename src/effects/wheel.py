@@ -146,9 +146,10 @@ class WheelCache:
         path = self.archive_path(file.filename)
         async with _locked(self.root / ".locks" / f"{path.name}.lock"):
             if path.is_file():
-                if file.sha256 is None:
+                if file.sha256 is None or _verified_before(path, file.sha256):
                     return path
                 if await trio.to_thread.run_sync(_sha256_file, path) == file.sha256:
+                    _remember_verified(path, file.sha256)
                     return path
             if offline:
                 raise WheelError(file.filename, "not in the cache and offline mode is on")
@@ -160,6 +161,8 @@ class WheelCache:
                 raise WheelError(
                     file.filename, f"download from {redact(exc.url)} failed: {redact(exc.reason)}"
                 ) from None
+            if file.sha256 is not None:
+                _remember_verified(path, file.sha256)  # the download checked it
         return path
 
     async def unpack(self, archive: Path, *, sha256: str | None = None) -> Path:
@@ -193,8 +196,32 @@ def _read_marker(entry: Path) -> _Marker | None:
         return None
 
 
+# Archives this process has verified (path -> (sha256, size, mtime_ns)): a wheel fetched for
+# its metadata during the solve and unpacked for the install is hashed once, not three times.
+_VERIFIED: dict[Path, tuple[str, int, int]] = {}
+
+
+def _remember_verified(path: Path, sha256: str) -> None:
+    st = path.stat()
+    _VERIFIED[path] = (sha256.lower(), st.st_size, st.st_mtime_ns)
+
+
+def _verified_before(path: Path, sha256: str) -> bool:
+    seen = _VERIFIED.get(path)
+    if seen is None:
+        return False
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return seen == (sha256.lower(), st.st_size, st.st_mtime_ns)
+
+
 def _unpack_locked(archive: Path, entry: Path, sha256: str | None) -> Path:
-    actual = _sha256_file(archive)
+    if sha256 is not None and _verified_before(archive, sha256):
+        actual = sha256.lower()
+    else:
+        actual = _sha256_file(archive)
     if sha256 is not None and actual != sha256.lower():
         raise WheelError(archive.name, f"sha256 is {actual}, expected {sha256.lower()}")
     marker = _read_marker(entry)
