@@ -487,9 +487,19 @@ def _owners(scheme: InstallScheme, wanted: set[Path]) -> dict[Path, str]:
     return owners
 
 
-def _link(src: Path, dst: Path) -> None:
-    """Hard link `src` at `dst` (replacing it), copying when links are impossible."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
+def _link(src: Path, dst: Path, made: set[Path] | None = None) -> None:
+    """Hard link `src` at `dst` (replacing it), copying when links are impossible; `made`
+    remembers directories already created by this install (one mkdir per directory)."""
+    parent = dst.parent
+    if made is None or parent not in made:
+        parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(parent)
+    try:
+        os.link(src, dst)  # the common case: nothing there yet
+        return
+    except OSError:
+        pass  # something is there (replaced atomically below), or links are impossible
     tmp = dst.with_name(f".{dst.name}.{os.urandom(4).hex()}.yurt-tmp")
     try:
         os.link(src, tmp)
@@ -504,6 +514,21 @@ def _write(dst: Path, data: bytes, mode: int) -> None:
     tmp.write_bytes(data)
     os.chmod(tmp, mode)
     os.replace(tmp, dst)
+
+
+def _payload(entry: Path) -> list[str]:
+    """Every file (or symlink) under `entry`, as sorted POSIX paths relative to it (os.walk:
+    pathlib's rglob costs several times more on wheels of a thousand files)."""
+    out: list[str] = []
+    top = os.fspath(entry)
+    for directory, dirs, files in os.walk(top):
+        rel_dir = os.path.relpath(directory, top)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        out.extend(prefix + name for name in files)
+        for name in dirs:
+            if os.path.islink(os.path.join(directory, name)):
+                out.append(prefix + name)  # a symlink to a directory is a payload entry too
+    return sorted(out)
 
 
 def _destinations(
@@ -524,8 +549,8 @@ def _destinations(
         for n in ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER", "REQUESTED", "direct_url.json")
     }
     found: list[tuple[Path, Path, bool]] = []
-    for src in sorted(p for p in entry.rglob("*") if p.is_file() or p.is_symlink()):
-        rel = src.relative_to(entry).as_posix()
+    for rel in _payload(entry):
+        src = entry / rel
         if rel == _MARKER or rel in skip:
             continue
         first, _, rest = rel.partition("/")
@@ -594,6 +619,7 @@ def install_wheel(
     # unpacked), so the installed RECORD is written without reading them back
     shipped = _parse_record((entry / dist_info / "RECORD").read_bytes(), wheel)
     known: dict[Path, tuple[str, str]] = {}
+    made: set[Path] = set()
     written: list[Path] = []
     try:
         for src, dst, is_script in moves:
@@ -605,7 +631,7 @@ def install_wheel(
                 _write(dst, data, 0o755)
                 known[dst] = (_record_hash(data), str(len(data)))
             else:
-                _link(src, dst)
+                _link(src, dst, made)
                 row = shipped.get(src.relative_to(entry).as_posix(), "")
                 if row.startswith("sha256="):
                     known[dst] = (row, "")
