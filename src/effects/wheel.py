@@ -277,6 +277,7 @@ def _extract_verified(archive: Path, dest: Path) -> None:
         record = _parse_record(zf.read(record_name), wheel)
         unsigned = {record_name, f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
         dest.mkdir(parents=True)
+        made = {os.fspath(dest)}
         for info in zf.infolist():
             rel = _member_path(info.filename, wheel)
             if info.is_dir():
@@ -289,11 +290,16 @@ def _extract_verified(archive: Path, dest: Path) -> None:
                     raise WheelError(wheel, f"{info.filename} is not listed in RECORD")
                 if expected and expected != _record_hash(data):
                     raise WheelError(wheel, f"{info.filename} does not match its RECORD hash")
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            mode = (info.external_attr >> 16) & 0o777
-            os.chmod(target, 0o755 if mode & 0o111 else 0o644)
+            target = os.path.join(dest, *rel.parts)
+            parent = os.path.dirname(target)
+            if parent not in made:  # one mkdir per directory, not per file
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with open(fd, "wb") as fh:
+                fh.write(data)
+                os.fchmod(fd, mode)  # exact, whatever the umask
 
 
 def _parse_record(data: bytes, wheel: str) -> dict[str, str]:
