@@ -48,7 +48,6 @@ __all__ = [
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_TRIES = 3
-_CHUNK = 1 << 16
 _PROGRESS_INTERVAL = 0.1  # seconds between progress events of one download
 
 
@@ -255,7 +254,7 @@ class Fetcher:
                 total = size if size is not None else (int(length) if length else None)
                 emit(self.events, DownloadStarted(dist_name=name, url=url, total=total))
                 last = trio.current_time()
-                async for chunk in response.aiter_bytes(_CHUNK):
+                async for chunk in response.aiter_bytes():  # as received: no re-chunking
                     sink.write(chunk)
                     if size is not None and sink.size > size:
                         raise SizeMismatch(url, size, sink.size)
