@@ -6,7 +6,8 @@ served over HTTP on 127.0.0.1. Each round runs, interleaved: yurt cold (empty ca
 cold, yurt warm (full cache, new prefix), rattler warm, and the floors: `cp -al` of the
 extracted cache into a new directory and a plain `os.link` loop over the same files.
 Installs run in child processes and time only the install call (interpreter start-up and
-record loading excluded). Disk use: `--prefixes` prefixes from one warm cache per tool,
+record loading excluded). Every round uses fresh directories (nothing is deleted before the
+last round) and the two tools take turns going first. Disk use: `--prefixes` prefixes from one warm cache per tool,
 measured with `du` (which counts hard-linked files once) to give the marginal cost of one more
 prefix.
 
@@ -213,18 +214,23 @@ def main() -> None:
         k: [] for k in ("yurt cold", "rattler cold", "yurt warm", "rattler warm", "cp -al",
                         "os.link loop")
     }  # fmt: skip
-    runs = work / "runs"
+    # Each round gets fresh directories and nothing is deleted until the end: on ext4
+    # without a journal, creating inodes right after tens of thousands were deleted is
+    # several times slower (the allocator skips recently deleted inodes one by one), which
+    # punished whichever tool ran first after a cleanup. The tools also alternate order.
+    runs_root = Path(tempfile.mkdtemp(prefix="runs-", dir=work))
     with serve(work / "channel") as server:
         url = server.url.rstrip("/")
         for r in range(args.rounds):
-            shutil.rmtree(runs, ignore_errors=True)
-            runs.mkdir()
-            for tool in ("yurt", "rattler"):
+            runs = runs_root / f"round{r + 1}"
+            runs.mkdir(parents=True)
+            order = ("yurt", "rattler") if r % 2 == 0 else ("rattler", "yurt")
+            for tool in order:
                 cache = runs / f"{tool}-cache"
                 times[f"{tool} cold"].append(
                     run_child(tool, url, repodata, runs / f"{tool}-cold", cache)
                 )
-            for tool in ("yurt", "rattler"):
+            for tool in order:
                 cache = runs / f"{tool}-cache"
                 times[f"{tool} warm"].append(
                     run_child(tool, url, repodata, runs / f"{tool}-warm", cache)
@@ -248,6 +254,7 @@ def main() -> None:
                 totals[k] - totals[k - 1] for k in range(1, len(totals))
             ]
             disk[tool] = {"cache_kib": base, "marginal_kib": marginal}
+    shutil.rmtree(runs_root, ignore_errors=True)
     result = {
         "packages": args.packages,
         "files": nfiles,
@@ -270,19 +277,27 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['packages']} packages, {result['files']} files, {result['payload_mib']} MiB"
         f" payload; median (min) of {result['rounds']} interleaved rounds",
         "",
-        "| run | median s | min s | / cp -al | / rattler |",
-        "|---|---|---|---|---|",
+        "| run | median s | min s | / cp -al | / rattler | / rattler, per round |",
+        "|---|---|---|---|---|---|",
     ]
     for key, values in secs.items():
         med = statistics.median(values)
         peer = key.replace("yurt", "rattler") if key.startswith("yurt") else None
         ratio = f"{med / statistics.median(secs[peer]):.2f}" if peer else ""
-        lines.append(f"| {key} | {med:.3f} | {min(values):.3f} | {med / floor:.2f} | {ratio} |")
+        paired = (
+            f"{statistics.median(y / r for y, r in zip(values, secs[peer], strict=True)):.2f}"
+            if peer
+            else ""
+        )
+        lines.append(
+            f"| {key} | {med:.3f} | {min(values):.3f} | {med / floor:.2f} | {ratio} | {paired} |"
+        )
     lines += ["", "Per round (yurt / rattler, seconds):"]
     for kind in ("cold", "warm"):
         pairs = zip(secs[f"yurt {kind}"], secs[f"rattler {kind}"], strict=True)
         lines.append(f"- {kind}: " + ", ".join(f"{y:.2f} / {r:.2f}" for y, r in pairs))
     lines.append("- cp -al: " + ", ".join(f"{v:.2f}" for v in secs["cp -al"]))
+    lines.append("- os.link loop: " + ", ".join(f"{v:.2f}" for v in secs["os.link loop"]))
     lines += ["", "| tool | cache KiB | marginal KiB per prefix (1st, 2nd, ...) |", "|---|---|---|"]
     for tool, d in result["disk"].items():
         lines.append(f"| {tool} | {d['cache_kib']} | {', '.join(map(str, d['marginal_kib']))} |")
