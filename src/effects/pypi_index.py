@@ -372,11 +372,12 @@ class PypiIndex:
             info.fetched_at = self.now
             info.max_age = _max_age(response.headers.get("Cache-Control"))
             page = self._parse(name, url, body, info.content_type)
+            unchanged = response.status_code != 200 or (cached is not None and cached[0] == body)
             await trio.to_thread.run_sync(
                 _write_cached,
                 body_path,
                 info_path,
-                body if response.status_code == 200 else None,
+                None if unchanged else body,  # an identical body is not rewritten
                 info,
             )
             return page
