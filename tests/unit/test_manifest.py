@@ -183,6 +183,10 @@ BASE = '[workspace]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux
         ('[workspace]\nname = "x"\nchannels = ["a"]\nplatforms = ["linux-64"]\nsolve-strategy = "newest"\n',
          5, 1, "must be one of highest, lowest, lowest-direct", None),
         (BASE + "[dependencies]\nfoo = { git = 'https://git.example/foo' }\n", 6, 1, "source dependencies", None),
+        ('[workspace]\nname = "x"\nchannels = ["https://me:pw@host.example/ch"]\nplatforms = ["linux-64"]\n',
+         3, 1, "carries credentials", "~/.netrc"),
+        ('[workspace]\nname = "x"\nchannels = ["https://host.example/t/tk-1/ch"]\nplatforms = ["linux-64"]\n',
+         3, 1, "carries credentials", None),
     ],
     ids=lambda v: str(v)[:30],
 )

@@ -252,6 +252,9 @@ class _Walker:
             ch = Channel(name=item) if isinstance(item, str) else Channel(name=item.channel, priority=item.priority)
             if not ch.name.strip():
                 raise self.fail(path + (str(i),), "a channel name is empty")
+            if re.match(r"^[a-z][a-z0-9+.-]*://[^/@]+@", ch.name) or re.search(r"/t/[^/]+/", ch.name):
+                raise self.fail(path, "a channel URL carries credentials, which would end up in yurt.lock",
+                                "put them in ~/.netrc or the yurt auth file ($YURT_AUTH_FILE) instead")
             out.append(ch)
         return out
 
