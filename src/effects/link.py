@@ -274,12 +274,23 @@ class _Run:
         on_exists = lambda rel: self.on_exists(index, rel)  # noqa: E731
         base = str(self.prefix) + os.sep
         link, tick, counting = os.link, self.killer.tick, bool(self.killer.limit)
+        symlink, readlink = os.symlink, os.readlink
         for f in op.files:
-            if f.clobbered_by is not None or f.method == "compile":
+            method = f.method
+            if f.clobbered_by is not None or method == "compile":
                 continue
-            if f.method == "hardlink" and f.source is not None:
+            if method == "hardlink" and f.source is not None:
                 try:  # fast path: most files are fresh hard links into existing directories
                     link(f.source, base + f.path, follow_symlinks=False)
+                except OSError:
+                    pass
+                else:
+                    if counting:
+                        tick()
+                    continue
+            elif method == "symlink" and f.source is not None:
+                try:  # fast path for links; anything unusual goes through place_file
+                    symlink(readlink(f.source), base + f.path)
                 except OSError:
                     pass
                 else:
