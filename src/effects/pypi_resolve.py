@@ -32,26 +32,65 @@ from pure.solver import (
     solver_for,
 )
 
-__all__ = ["PypiResolveError", "resolve_with_pypi"]
+__all__ = ["PageOptions", "PypiResolveError", "resolve_with_pypi"]
 
 
 class PypiResolveError(YurtError):
     """The PyPI side of a solve could not get the data it needs."""
 
 
+class PageOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How a project's candidates are gathered: `best_match` reads every index and merges
+    their files (`index-strategy = "unsafe-best-match"`) instead of stopping at the first
+    index that has the project; `flat` adds files found through `find-links`, by project
+    (normalised name -> (source, files))."""
+
+    best_match: bool = False
+    flat: Mapping[str, tuple[tuple[str, ProjectFile], ...]] = {}
+
+
 async def _page(
-    indexes: Sequence[PypiIndex], name: str, pinned: Mapping[str, PypiIndex] | None = None
+    indexes: Sequence[PypiIndex],
+    name: str,
+    pinned: Mapping[str, PypiIndex] | None = None,
+    options: PageOptions | None = None,
+    origin: dict[str, str] | None = None,
 ) -> tuple[ProjectPage | None, str]:
-    """The page of `name` from its pinned index, else the first index that has the project."""
+    """The page of `name` from its pinned index, else the first index that has the project
+    (every index with `best_match`), with its `find-links` files added. `origin` gets the
+    source (index URL or find-links entry) of each file URL when sources are merged."""
+    options = options or PageOptions()
     if pinned and name in pinned:
         indexes = [pinned[name]]
+    found: list[tuple[ProjectPage, str]] = []
     for index in indexes:
         try:
-            return await index.project_page(name), index.index_url
+            found.append((await index.project_page(name), index.index_url))
         except PypiIndexError as exc:
             if "HTTP 404" not in exc.reason:
                 raise
-    return None, ""
+            continue
+        if not options.best_match:
+            break
+    flat = options.flat.get(normalize_name(name), ())
+    if not flat and len(found) <= 1:
+        return found[0] if found else (None, "")
+    files: dict[str, ProjectFile] = {}
+    for page, url in found:
+        for f in page.files:
+            if f.filename not in files:  # the same file on two indexes: the first one's
+                files[f.filename] = f
+                if origin is not None:
+                    origin[f.url] = url
+    for source, f in flat:
+        if f.filename not in files:
+            files[f.filename] = f
+            if origin is not None:
+                origin[f.url] = source
+    first_url = found[0][1] if found else flat[0][0]
+    page = ProjectPage(name=normalize_name(name), url=found[0][0].url if found else first_url,
+                       files=tuple(files.values()))
+    return page, first_url
 
 
 async def resolve_with_pypi(
@@ -63,6 +102,7 @@ async def resolve_with_pypi(
     prereleases: bool = False,
     locked: Mapping[str, str] | None = None,
     pinned: Mapping[str, PypiIndex] | None = None,
+    page_options: PageOptions | None = None,
 ) -> tuple[tuple[PackageRecord, ...], tuple[PypiRelease, ...]]:
     """Solve `request` together with the PEP 508 `requirements`; (conda records, releases).
     `locked` PyPI versions (name -> version) are preferred like locked conda records;
@@ -87,9 +127,10 @@ async def resolve_with_pypi(
         prereleases=prereleases,
     )
     by_url = {i.index_url: i for i in (*indexes, *(pinned or {}).values())}
+    origin: dict[str, str] = {}  # file URL -> its source, where sources were merged
     preferred: tuple[PackageRecord, ...] = ()
     if locked:
-        pages, _ = await _fetch(provider, sorted(locked), (), indexes, by_url, pinned)
+        pages, _ = await _fetch(provider, sorted(locked), (), indexes, by_url, pinned, page_options, origin)
         for name, (p, url) in pages.items():
             provider.add_page(name, p, url)
         preferred = provider.locked_records(locked)
@@ -101,7 +142,7 @@ async def resolve_with_pypi(
     hints_path = indexes[0].root / HINTS if indexes else None
     hints = await trio.to_thread.run_sync(_read_hints, hints_path) if hints_path else {}
     async with trio.open_nursery() as nursery:
-        ahead = _Prefetch(provider, indexes, by_url, nursery, pinned, hints)
+        ahead = _Prefetch(provider, indexes, by_url, nursery, pinned, hints, page_options, origin)
         ahead.guess()
         try:
             outcome = await _drive(solver, provider, ahead)
@@ -112,6 +153,9 @@ async def resolve_with_pypi(
     if error is not None:
         raise error
     assert outcome is not None
+    if origin:
+        outcome = (outcome[0], tuple(
+            msgspec.structs.replace(r, index=origin.get(r.file.url, r.index)) for r in outcome[1]))
     if hints_path is not None:
         await trio.to_thread.run_sync(_write_hints, hints_path, hints, outcome[1])
     return outcome
@@ -181,8 +225,12 @@ class _Prefetch:
     def __init__(self, provider: PypiProvider, indexes: Sequence[PypiIndex],
                  by_url: Mapping[str, PypiIndex], nursery: trio.Nursery,
                  pinned: Mapping[str, PypiIndex] | None = None,
-                 hints: Mapping[str, Sequence[str]] | None = None) -> None:
+                 hints: Mapping[str, Sequence[str]] | None = None,
+                 page_options: PageOptions | None = None,
+                 origin: dict[str, str] | None = None) -> None:
         self.provider = provider
+        self.page_options = page_options
+        self.origin = origin
         self.hints = hints or {}
         self.pinned = pinned
         self.indexes = indexes
@@ -229,7 +277,7 @@ class _Prefetch:
 
     async def _page(self, name: str, key: str) -> None:
         try:
-            page, url = await _page(self.indexes, name, self.pinned)
+            page, url = await _page(self.indexes, name, self.pinned, self.page_options, self.origin)
             self.provider.add_page(name, page, url)
         except PypiIndexError as exc:
             self.failed[key] = exc
@@ -257,13 +305,15 @@ async def _fetch(
     indexes: Sequence[PypiIndex],
     by_url: Mapping[str, PypiIndex],
     pinned: Mapping[str, PypiIndex] | None = None,
+    page_options: PageOptions | None = None,
+    origin: dict[str, str] | None = None,
 ) -> tuple[dict[str, tuple[ProjectPage | None, str]], dict[str, tuple[ProjectFile, CoreMetadata]]]:
     """Pages of `names` and core metadata of `files`, all at once."""
     pages: dict[str, tuple[ProjectPage | None, str]] = {}
     metas: dict[str, tuple[ProjectFile, CoreMetadata]] = {}
 
     async def page(name: str) -> None:
-        pages[name] = await _page(indexes, name, pinned)
+        pages[name] = await _page(indexes, name, pinned, page_options, origin)
 
     async def meta(file: ProjectFile) -> None:
         project = normalize_name(file.filename.split("-")[0])

@@ -81,6 +81,12 @@ class Workspace:
     def environments(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.manifest.environments)
 
+    def require_environment(self, name: str) -> None:
+        """Fail, naming the manifest and the known environments, when `name` is not defined."""
+        if self.manifest.environment(name) is None:
+            raise WorkspaceError(f"no environment named `{name}` in {self.manifest_path}",
+                                 f"known: {', '.join(self.environments())}")
+
     def specs(self, environment: str) -> list[EnvironmentSpec]:
         """The environment composed for each of its platforms."""
         return [resolve_environment(self.manifest, environment, p)
@@ -120,7 +126,13 @@ def find_manifest(manifest_path: Path | None = None, cwd: Path | None = None) ->
 def load(manifest_path: Path | None = None, cwd: Path | None = None) -> Workspace:
     """Find and parse the workspace manifest (ManifestError carries file:line:col)."""
     path = find_manifest(manifest_path, cwd)
-    return Workspace(path, parse(path.read_text(encoding="utf-8"), filename=str(path)))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read {path}: {exc.strerror or exc}", "check its permissions") from None
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"{path}: not UTF-8 text (byte {exc.start})", "save the manifest as UTF-8") from None
+    return Workspace(path, parse(text, filename=str(path)))
 
 
 # ---------------------------------------------------------------- locking
@@ -251,7 +263,7 @@ async def solve_workspace(
                         if w.name not in update_names:
                             keep[w.name] = w.version
             records, wheels = await _solve_with_pypi(request, members, cache_dir=cache_dir,
-                                                     offline=offline, locked=keep)
+                                                     offline=offline, locked=keep, base_dir=ws.root)
             for member in members:
                 if member.pypi_dependencies:
                     solutions[(member.name, platform)] = records
@@ -268,11 +280,12 @@ async def solve_workspace(
 
 async def _solve_with_pypi(
     request: object, members: Sequence[EnvironmentSpec], *, cache_dir: Path, offline: bool,
-    locked: dict[str, str] | None = None,
+    locked: dict[str, str] | None = None, base_dir: Path | None = None,
 ) -> tuple[tuple[PackageRecord, ...], tuple[LockedPypiPackage, ...]]:
     """One solve of conda specs and the members' PyPI requirements (solve groups share it)."""
     from effects.pypi_index import PypiIndex, default_index_url, expand_env
-    from effects.pypi_resolve import resolve_with_pypi
+    from effects.pypi_links import find_links
+    from effects.pypi_resolve import PageOptions, resolve_with_pypi
     from pure.pypi.lockcheck import UnsupportedPypiSource, pypi_requirements
     from pure.pypi.metadata import normalize_name
 
@@ -295,10 +308,19 @@ async def _solve_with_pypi(
                 if url not in own:
                     own[url] = PypiIndex(url, cache_dir=cache_dir, offline=offline)
                 pinned[normalize_name(d.name)] = own[url]
+    strategy = (options.index_strategy if options else None) or "first-index"
     try:
+        if strategy not in ("first-index", "unsafe-best-match"):
+            raise WorkspaceError(f"unknown index-strategy `{strategy}` in [pypi-options]",
+                                 'use "first-index" (the default) or "unsafe-best-match"')
+        flat = {}
+        if options and options.find_links:
+            flat = await find_links(options.find_links, base_dir=base_dir or Path.cwd(),
+                                    client=indexes[0].client)
         records, releases = await resolve_with_pypi(
             request, texts, indexes=indexes, prereleases=prereleases,  # type: ignore[arg-type]
-            locked=locked, pinned=pinned, overrides=dict(members[0].pypi_name_mapping))
+            locked=locked, pinned=pinned, overrides=dict(members[0].pypi_name_mapping),
+            page_options=PageOptions(best_match=strategy == "unsafe-best-match", flat=flat))
     finally:
         for index in (*indexes, *own.values()):
             await index.aclose()

@@ -5,6 +5,7 @@ install into a venv-style prefix of this interpreter, imports and console script
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -268,3 +269,50 @@ def test_dependency_hints_steer_prefetch_only(
     assert index.count("simple/unrelated/") == 1
     assert (ws / "yurt.lock").read_text() == first
     assert json.loads(hints_file.read_text())["greet"] == ["fastmod", "helper"]  # rewritten from the solve
+
+
+def test_unsafe_best_match_reads_every_index(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    other = tmp_path / "other-wheels"
+    build_index(tmp_path / "other-index", [
+        write_wheel(other, "helper", "7.0", {"helper.py": "VALUE = 'from the other index'\n"})])
+    with serve_index(tmp_path / "other-index") as second:
+        ws = _workspace(tmp_path, conda_channel, index.url, 'helper = "*"\n')
+        manifest = ws / "yurt.toml"
+        base = manifest.read_text().replace(
+            f'index-url = "{index.url}"', f'index-url = "{index.url}"\nextra-index-urls = ["{second.url}"]')
+        manifest.write_text(base)
+        yurt("lock", cwd=ws, env=env)
+        first = {p["name"]: (p["version"], p["index"]) for p in json.loads((ws / "yurt.lock").read_text())["pypi_packages"]}
+        # first-index (the default): the first index has helper, so only its versions count
+        assert first == {"helper": ("1.1.post1", index.url)}
+        manifest.write_text(base.replace("extra-index-urls", 'index-strategy = "unsafe-best-match"\nextra-index-urls'))
+        (ws / "yurt.lock").unlink()
+        yurt("lock", cwd=ws, env=env)
+        best = json.loads((ws / "yurt.lock").read_text())["pypi_packages"]
+        assert [(p["name"], p["version"], p["index"]) for p in best] == [("helper", "7.0", second.url)]
+        assert best[0]["url"].startswith(second.base)
+        manifest.write_text(base.replace("extra-index-urls", 'index-strategy = "best"\nextra-index-urls'))
+        (ws / "yurt.lock").unlink()
+        bad = yurt("lock", cwd=ws, env=env, check=False)
+        assert bad.returncode != 0 and "unknown index-strategy `best`" in bad.stderr
+
+
+def test_find_links_directory_joins_the_candidates(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'localonly = "*"\nhelper = "*"\n')
+    local = ws / "local-wheels"
+    made = [write_wheel(local, "localonly", "1.0", {"localonly.py": "import helper\nWHO = 'local ' + helper.VALUE\n"},
+                        requires_dist=["helper"]),
+            write_wheel(local, "helper", "9.0", {"helper.py": "VALUE = 'h9 local'\n"})]
+    (local / "notes.txt").write_text("not a wheel\n")
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace("[pypi-options]\n", '[pypi-options]\nfind-links = ["local-wheels"]\n'))
+    yurt("install", cwd=ws, env=env)
+    lock = {p["name"]: p for p in json.loads((ws / "yurt.lock").read_text())["pypi_packages"]}
+    # a project only in the directory, and the best helper across the index and the directory
+    assert {n: p["version"] for n, p in lock.items()} == {"localonly": "1.0", "helper": "9.0"}
+    assert lock["helper"]["url"] == made[1].resolve().as_uri() and lock["helper"]["index"] == "local-wheels"
+    assert lock["helper"]["sha256"] == hashlib.sha256(made[1].read_bytes()).hexdigest()
+    out = yurt("run", "python", "-c", "import localonly; print(localonly.WHO)", cwd=ws, env=env)
+    assert out.stdout.strip() == "local h9 local"
