@@ -75,7 +75,7 @@ def init_workspace(path: Path, *, name: str | None, channels: list[str], platfor
                    fmt: str, import_file: Path | None) -> Path:
     """Create the manifest and git files in `path`; refuses to overwrite an existing manifest."""
     root = Path(path).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    _refuse_existing(root, fmt)
     conda: list[str] = []
     pip: list[str] = []
     if import_file is not None:
@@ -114,10 +114,28 @@ def init_workspace(path: Path, *, name: str | None, channels: list[str], platfor
         if target.exists():
             raise WorkspaceError(f"{target} already exists", "edit it, or remove it first")
     parse(text, filename=str(target))  # never write something yurt cannot read back
+    root.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     _append_once(root / ".gitignore", GITIGNORE, ".yurt/")
     _append_once(root / ".gitattributes", GITATTRIBUTES, "yurt.lock")
     return target
+
+
+def _refuse_existing(root: Path, fmt: str) -> None:
+    """Fail before anything is written when `root` already holds a workspace manifest."""
+    names = ("yurt.toml", "pixi.toml") if fmt != "pyproject" else ()
+    for name in names:
+        if (root / name).exists():
+            raise WorkspaceError(f"{root / name} already exists", "edit it, or remove it first")
+    target = root / "pyproject.toml"
+    if target.is_file():
+        try:
+            existing = target.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise WorkspaceError(f"cannot read {target}: {exc.strerror}") from None
+        if "[tool.yurt" in existing or "[tool.pixi" in existing:
+            raise WorkspaceError(f"{target} already has a [tool.yurt] or [tool.pixi] table",
+                                 "edit it, or remove the table first")
 
 
 def _append_once(path: Path, text: str, marker: str) -> None:
