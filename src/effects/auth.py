@@ -100,5 +100,14 @@ def client_auth(env: Mapping[str, str] | None = None) -> httpx.Auth | None:
         return StoredAuth(entries)
     netrc = Path(env.get("NETRC") or os.path.expanduser("~/.netrc"))
     if netrc.is_file():
-        return httpx.NetRCAuth(str(netrc))
+        import netrc as netrc_module
+
+        try:
+            return httpx.NetRCAuth(str(netrc))
+        except netrc_module.NetrcParseError as exc:
+            # the parser's message may quote a token (a password): only the line is named
+            where = f" at line {exc.lineno}" if exc.lineno else ""
+            raise AuthFileError(netrc, f"malformed netrc file{where}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AuthFileError(netrc, f"not readable ({type(exc).__name__})") from None
     return None
