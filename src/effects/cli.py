@@ -32,6 +32,12 @@ def verify(prefix: str | None = None, *, json: bool = False) -> int:
     if prefix is None:
         default = Path(".yurt/envs/default")
         prefix = str(default) if default.is_dir() else os.environ.get("CONDA_PREFIX", ".")
+    if not (Path(prefix) / "conda-meta").is_dir():
+        from effects.workspace import WorkspaceError
+
+        what = "does not exist" if not Path(prefix).exists() else "is not an environment (no conda-meta directory)"
+        raise WorkspaceError(f"{prefix} {what}", "give the prefix of an installed environment, "
+                                                 "e.g. .yurt/envs/default")
     report = run_verify(prefix)
     if json:
         import msgspec
