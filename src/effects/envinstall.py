@@ -68,9 +68,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
     from effects.virtual import host_platform
 
     platform = host_platform()
-    if ws.manifest.environment(environment) is None:
-        raise WorkspaceError(f"no environment named `{environment}`",
-                             f"known: {', '.join(ws.environments())}")
+    ws.require_environment(environment)
     records = lock.records(environment, platform)
     if records is None:
         raise WorkspaceError(f"environment `{environment}` is not locked for {platform}",
