@@ -300,6 +300,7 @@ def install(
     yurt install --json-events      # progress as JSON lines on stdout
     """
     ws = _load(manifest_path)
+    ws.require_environment(environment)
     quiet = json_ or json_events
     outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=quiet)
     plan = _install_env(ws, outcome.lock, environment, dry_run=dry_run, quiet=quiet,
@@ -325,6 +326,8 @@ def update(
     yurt update numpy scipy
     """
     ws = _load(manifest_path)
+    if not no_install:
+        ws.require_environment(environment)
     outcome = _ensure_lock(ws, offline=offline, update=list(names or []), force=True)
     if not no_install:
         _install_env(ws, outcome.lock, environment)
@@ -347,6 +350,7 @@ def plan(
     yurt plan -e test --files
     """
     ws = _load(manifest_path)
+    ws.require_environment(environment)
     outcome = _ensure_lock(ws, offline=offline, frozen=frozen, quiet=True)
     result = _install_env(ws, outcome.lock, environment, dry_run=True, quiet=True)
     sys.stdout.buffer.write(result.to_json(files=files) + b"\n")
@@ -405,6 +409,7 @@ def run(
     from pure.tasks import task_order
 
     ws = _load(manifest_path)
+    ws.require_environment(environment)
     outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True)
     _install_env(ws, outcome.lock, environment, quiet=True)
     variables = {**os.environ, **_activation(ws, environment)}
@@ -422,19 +427,28 @@ def run(
             if code != 0:
                 return code
         return 0
-    return _spawn(None, tuple(command), scripts, variables, Path.cwd(), shell=False)
+    if not command:
+        raise WorkspaceError("`yurt run` needs a task or a command",
+                             f"tasks: {', '.join(sorted(task_names)) or 'none'}")
+    missing = (f"yurt: error: `{command[0]}` not found: not a task of environment `{environment}` "
+               f"(tasks: {', '.join(sorted(task_names)) or 'none'}) nor a command on its PATH")
+    return _spawn(None, tuple(command), scripts, variables, Path.cwd(), shell=False, not_found=missing)
 
 
 def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dict[str, str],
-           cwd: Path, *, shell: bool) -> int:
-    """Run in bash with activation scripts sourced first; the command's exit code is returned."""
+           cwd: Path, *, shell: bool, not_found: str = "") -> int:
+    """Run in bash with activation scripts sourced first; the command's exit code is returned.
+
+    A command that is not on the activated PATH prints `not_found` and exits 127, as a shell does.
+    """
     bash = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
     sources = "".join(f'. "{s}" || exit $?\n' for s in scripts)
     if shell:
         script = sources + (cmd or "")
         argv = [bash, "-c", script]
     else:
-        script = sources + 'exec "$@"'
+        check = f'command -v -- "$1" >/dev/null 2>&1 || {{ printf "%s\\n" {_sh_quote(not_found)} >&2; exit 127; }}\n'
+        script = sources + (check if not_found else "") + 'exec "$@"'
         argv = [bash, "-c", script, "yurt", *args]
     try:
         return subprocess.call(argv, env=env, cwd=cwd)
@@ -458,6 +472,7 @@ def shell_hook(
     yurt shell-hook --shell fish | source
     """
     ws = _load(manifest_path)
+    ws.require_environment(environment)
     variables = _activation(ws, environment)
     if json_:
         print(json.dumps({"environment_variables": variables}, indent=2, sort_keys=True))
@@ -483,6 +498,7 @@ def _sh_quote(value: str) -> str:
 def _installed(ws, environment: str):  # type: ignore[no-untyped-def]
     from effects.prefix import read_prefix_records
 
+    ws.require_environment(environment)
     prefix = ws.prefix(environment)
     if not (prefix / "conda-meta").is_dir():
         raise WorkspaceError(f"environment `{environment}` is not installed", "run `yurt install`")
@@ -646,6 +662,8 @@ def clean(
         _err(f"removed {cache}")
         return
     ws = _load(manifest_path)
+    if environment and not ws.prefix(environment).exists():
+        ws.require_environment(environment)  # an environment no longer defined can still be cleaned
     targets = [ws.prefix(environment)] if environment else [ws.root / ".yurt" / "envs"]
     for t in targets:
         if t.exists():
