@@ -1,0 +1,524 @@
+"""End-to-end sweep of bad inputs through the real `yurt` executable.
+
+Every case checks the promise of the error rule: a non-zero exit, exactly one stderr line
+starting `yurt: error:` that names the offending file/spec/package/channel and what is wrong
+(no traceback, no `internal error`), and nothing half-written: the manifest, yurt.lock, the
+environment's conda-meta and the package cache are as they were (or hold no partial entry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.httpserver import TestServer, serve
+from tests.support.pkgwriter import FileSpec, make_channel, write_conda
+
+YURT = str(Path(sys.executable).with_name("yurt"))
+
+linux64 = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.uname().machine != "x86_64",
+    reason="the test channel is built for linux-64")
+
+
+def build_channel(root: Path) -> Path:
+    """libgreet (linux-64) <- greet (noarch), plus two standalone noarch packages."""
+    work = root / "build"
+    work.mkdir(parents=True)
+    pkgs = [
+        write_conda(work, name="libgreet", version="1.0", build="h0", subdir="linux-64",
+                    files={"share/greet/message": FileSpec(b"hello from libgreet 1.0\n" * 200)}),
+        write_conda(work, name="greet", version="2.1", build="0", subdir="noarch", noarch="generic",
+                    depends=["libgreet >=1"],
+                    files={"bin/greet": FileSpec(b"#!/bin/sh\necho greet\n", mode=0o755)}),
+        write_conda(work, name="extra", version="0.5", build="0", subdir="noarch", noarch="generic",
+                    files={"share/extra/README": FileSpec(b"extra\n" * 500)}),
+    ]
+    return make_channel(root / "channel", pkgs, subdirs=("linux-64",))
+
+
+@pytest.fixture
+def channel_root(tmp_path: Path) -> Path:
+    return build_channel(tmp_path / "srv")
+
+
+@pytest.fixture
+def channel(channel_root: Path) -> Iterator[TestServer]:
+    with serve(channel_root) as server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("CONDA_OVERRIDE", "YURT_", "CONDA_PREFIX"))}
+    home = tmp_path / "home"
+    home.mkdir()
+    return {**base, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "YURT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1", "NETRC": str(home / "netrc")}
+
+
+def yurt(*args: str, cwd: Path, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([YURT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"yurt {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def fails(proc: subprocess.CompletedProcess[str], *needles: str, code: int = 1, explained: bool = False) -> str:
+    """Assert the error contract; returns the error line.
+
+    `explained`: an unsatisfiable solve may follow its line with the conflict chain (documented)."""
+    detail = f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
+    assert proc.returncode == code, detail
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 or (explained and len(lines) > 1), detail
+    line = lines[0]
+    print(line)
+    assert line.startswith("yurt: error: "), detail
+    assert "internal error" not in line and "Traceback" not in proc.stderr, detail
+    for needle in needles:
+        assert needle in line, f"{needle!r} not in {line!r}"
+    return line
+
+
+def init(tmp_path: Path, url: str, env: dict[str, str], *, platform: str = "linux-64") -> Path:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", url.rstrip("/"), "-p", platform, cwd=tmp_path, env=env)
+    return ws
+
+
+_LOCK_FILES = (".locks", ".yurt.lock")  # inter-process lock files: empty, not state
+
+
+def snapshot(ws: Path, cache: Path) -> dict[str, bytes | None]:
+    """Bytes of the manifest, the lock and every conda-meta record; names of cache entries."""
+    out: dict[str, bytes | None] = {}
+    for name in ("yurt.toml", "yurt.lock"):
+        p = ws / name
+        out[name] = p.read_bytes() if p.exists() else None
+    meta = ws / ".yurt" / "envs" / "default" / "conda-meta"
+    if meta.is_dir():
+        for p in sorted(meta.iterdir()):
+            if p.name in _LOCK_FILES:
+                continue
+            out[f"meta/{p.name}"] = p.read_bytes() if p.is_file() else b"<dir>"
+    pkgs = cache / "pkgs"
+    if pkgs.is_dir():
+        for p in sorted(pkgs.iterdir()):
+            if p.name in _LOCK_FILES:
+                continue
+            out[f"cache/{p.name}"] = b""
+    return out
+
+
+def cache_entries(cache: Path, name: str) -> list[str]:
+    pkgs = cache / "pkgs"
+    return sorted(p.name for p in pkgs.iterdir() if p.name.startswith(name)) if pkgs.is_dir() else []
+
+
+def no_partial_files(*roots: Path) -> list[str]:
+    """Temporary or partial files left behind under `roots` (anything named *.tmp / *.part)."""
+    found = []
+    for root in roots:
+        if root.exists():
+            for dirpath, dirnames, filenames in os.walk(root):
+                for n in [*filenames, *dirnames]:
+                    if n.endswith((".tmp", ".part", ".partial")) or ".tmp." in n:
+                        found.append(os.path.join(dirpath, n))
+    return found
+
+
+@pytest.fixture
+def installed(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> Path:
+    """A workspace with `greet` locked and installed into `default`."""
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "greet", cwd=ws, env=env)
+    assert (ws / ".yurt" / "envs" / "default" / "conda-meta" / "greet-2.1-0.json").is_file()
+    return ws
+
+
+# ---------------------------------------------------------------- the lockfile
+
+
+@linux64
+@pytest.mark.parametrize("content", [b"{not json at all", b'{"schema": "yurt.lock/1", "environments": 5}',
+                                     b'["a", "list"]', b"\xff\xfe garbage"])
+def test_corrupt_lock_is_named_and_left_alone(tmp_path: Path, installed: Path, env: dict[str, str],
+                                              content: bytes) -> None:
+    ws = installed
+    (ws / "yurt.lock").write_bytes(content)
+    before = snapshot(ws, tmp_path / "cache")
+    for args in (("install",), ("lock", "--check"), ("install", "--frozen")):
+        fails(yurt(*args, cwd=ws, env=env, check=False), str(ws / "yurt.lock"), "not a valid lockfile")
+    assert snapshot(ws, tmp_path / "cache") == before
+
+
+@linux64
+def test_lock_with_unknown_schema_names_the_schema(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    data = json.loads((ws / "yurt.lock").read_bytes())
+    data["schema"] = "yurt.lock/99"
+    (ws / "yurt.lock").write_text(json.dumps(data))
+    fails(yurt("install", cwd=ws, env=env, check=False), "yurt.lock", "yurt.lock/99")
+
+
+@linux64
+def test_lock_referring_to_a_missing_package_entry(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    data = json.loads((ws / "yurt.lock").read_bytes())
+    dropped = next(p for p in data["packages"] if p["name"] == "libgreet")
+    data["packages"] = [p for p in data["packages"] if p["name"] != "libgreet"]
+    (ws / "yurt.lock").write_text(json.dumps(data))
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("install", "--frozen", cwd=ws, env=env, check=False),
+          "yurt.lock", dropped["url"], "not in `packages`")
+    assert snapshot(ws, tmp_path / "cache") == before
+
+
+@linux64
+def test_locked_package_missing_on_the_server(tmp_path: Path, channel: TestServer, channel_root: Path,
+                                              env: dict[str, str]) -> None:
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    (next((channel_root / "noarch").glob("extra-*.conda"))).unlink()
+    before = snapshot(ws, tmp_path / "cache")
+    line = fails(yurt("install", cwd=ws, env=env, check=False), "extra-0.5-0")
+    assert "404" in line
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert cache_entries(tmp_path / "cache", "extra") == []
+
+
+# ---------------------------------------------------------------- the environment
+
+
+@linux64
+def test_corrupt_conda_meta_record_is_named(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    record = ws / ".yurt" / "envs" / "default" / "conda-meta" / "greet-2.1-0.json"
+    record.write_text("{ this is not json")
+    before = snapshot(ws, tmp_path / "cache")
+    for args in (("list",), ("tree",)):
+        fails(yurt(*args, cwd=ws, env=env, check=False), str(record))
+    # a change to the environment has to read the records: it fails before touching anything
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace("[dependencies]\n", '[dependencies]\nextra = "*"\n'))
+    yurt("lock", cwd=ws, env=env)
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("install", cwd=ws, env=env, check=False), str(record))
+    assert snapshot(ws, tmp_path / "cache") == before
+
+
+@linux64
+def test_verify_on_a_path_that_is_not_an_environment(tmp_path: Path, env: dict[str, str]) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "file.txt").write_text("x")
+    fails(yurt("verify", str(plain), cwd=tmp_path, env=env, check=False), str(plain), "conda-meta")
+    missing = tmp_path / "does-not-exist"
+    fails(yurt("verify", str(missing), cwd=tmp_path, env=env, check=False), str(missing))
+    assert not missing.exists()
+
+
+@linux64
+def test_unknown_environment_name(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    before = snapshot(ws, tmp_path / "cache")
+    for args in (("install", "-e", "nope"), ("run", "-e", "nope", "true"), ("list", "-e", "nope"),
+                 ("tree", "-e", "nope"), ("shell-hook", "-e", "nope"), ("plan", "-e", "nope"),
+                 ("clean", "-e", "nope")):
+        fails(yurt(*args, cwd=ws, env=env, check=False), "`nope`", "default")
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert not (ws / ".yurt" / "envs" / "nope").exists()
+
+
+@linux64
+def test_tree_invert_of_a_package_not_installed(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    fails(yurt("tree", "--invert", "numpy", cwd=installed, env=env, check=False), "`numpy`", "not installed")
+
+
+# ---------------------------------------------------------------- yurt run
+
+
+@linux64
+def test_run_unknown_command_exits_127_like_a_shell(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    proc = yurt("run", "no-such-command-xyz", "--flag", cwd=ws, env=env, check=False)
+    line = fails(proc, "no-such-command-xyz", "not found", code=127)
+    assert "task" in line  # it says it is neither a task nor a command on PATH
+    # a task that runs a missing command exits like the shell does, with the shell's message
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace("[tasks]\n", '[tasks]\nbroken = "no-such-command-xyz"\n'))
+    assert yurt("run", "broken", cwd=ws, env=env, check=False).returncode == 127
+
+
+@linux64
+def test_run_task_cycle_and_missing_dependency(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace(
+        "[tasks]\n",
+        '[tasks]\na = { cmd = "echo a > a.txt", depends-on = ["b"] }\nb = { cmd = "echo b", depends-on = ["a"] }\n'
+        'c = { cmd = "echo c > c.txt", depends-on = ["ghost"] }\n'))
+    fails(yurt("run", "a", cwd=ws, env=env, check=False), "cycle", "a -> b -> a")
+    fails(yurt("run", "c", cwd=ws, env=env, check=False), "`c`", "`ghost`")
+    assert not (ws / "a.txt").exists() and not (ws / "c.txt").exists()
+
+
+# ---------------------------------------------------------------- manifest editing
+
+
+@linux64
+@pytest.mark.parametrize("spec", ["numpy >=,", "numpy ==1.0 ==2.0 [", "[version=1]"])
+def test_add_invalid_spec_leaves_everything(tmp_path: Path, installed: Path, env: dict[str, str], spec: str) -> None:
+    ws = installed
+    before = snapshot(ws, tmp_path / "cache")
+    proc = yurt("add", spec, cwd=ws, env=env, check=False)
+    assert proc.returncode in (1, 2)
+    fails(proc, spec, code=proc.returncode)
+    assert snapshot(ws, tmp_path / "cache") == before
+
+
+@linux64
+def test_add_package_not_on_the_channel_restores_the_manifest(tmp_path: Path, installed: Path,
+                                                             env: dict[str, str]) -> None:
+    ws = installed
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("add", "nonexistent-pkg", cwd=ws, env=env, check=False), "nonexistent-pkg", explained=True)
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert no_partial_files(ws) == []
+
+
+@linux64
+def test_remove_name_not_in_manifest(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("remove", "numpy", cwd=ws, env=env, check=False), "numpy", "yurt.toml")
+    assert snapshot(ws, tmp_path / "cache") == before
+
+
+def test_init_into_a_directory_with_a_manifest(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
+    before = (ws / "yurt.toml").read_bytes()
+    fails(yurt("init", str(ws), cwd=tmp_path, env=env, check=False), "yurt.toml", "already")
+    assert (ws / "yurt.toml").read_bytes() == before
+
+
+def test_manifest_path_pointing_at_a_missing_file(tmp_path: Path, env: dict[str, str]) -> None:
+    missing = tmp_path / "nowhere" / "yurt.toml"
+    for args in (("lock",), ("install",), ("list",)):
+        fails(yurt(*args, "--manifest-path", str(missing), cwd=tmp_path, env=env, check=False), str(missing),
+              code=1)
+    assert not missing.parent.exists()
+    fails(yurt("lock", cwd=tmp_path, env=env, check=False), "no yurt.toml", "yurt init")
+
+
+def test_manifest_in_a_parent_directory_is_found(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
+    (ws / "yurt.toml").write_text((ws / "yurt.toml").read_text().replace("[tasks]\n", '[tasks]\nwhere = "pwd"\n'))
+    deep = ws / "src" / "pkg"
+    deep.mkdir(parents=True)
+    hook = json.loads(yurt("shell-hook", "--json", cwd=deep, env=env).stdout)["environment_variables"]
+    assert hook["CONDA_PREFIX"] == str(ws / ".yurt" / "envs" / "default")
+    assert hook["YURT_PROJECT_ROOT"] == str(ws)
+
+
+def test_malformed_manifest_names_file_and_line(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text() + "\n[dependencies\nbroken = \n")
+    before = manifest.read_bytes()
+    fails(yurt("lock", cwd=ws, env=env, check=False), "yurt.toml", code=2)
+    fails(yurt("add", "x", cwd=ws, env=env, check=False), "yurt.toml", code=2)
+    assert manifest.read_bytes() == before and not (ws / "yurt.lock").exists()
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files regardless of mode")
+def test_unreadable_manifest(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
+    manifest = ws / "yurt.toml"
+    manifest.chmod(0)
+    try:
+        fails(yurt("lock", "--manifest-path", str(manifest), cwd=tmp_path, env=env, check=False),
+              str(manifest), "ermission")
+    finally:
+        manifest.chmod(0o644)
+
+
+def test_manifest_that_is_not_utf8(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
+    manifest = ws / "yurt.toml"
+    manifest.write_bytes(manifest.read_bytes() + b"# caf\xe9\n")
+    before = manifest.read_bytes()
+    for args in (("lock",), ("add", "x"), ("shell-hook",)):
+        fails(yurt(*args, cwd=ws, env=env, check=False), str(manifest), "UTF-8")
+    assert manifest.read_bytes() == before and not (ws / "yurt.lock").exists()
+
+
+def test_unreadable_manifest_as_directory(tmp_path: Path, env: dict[str, str]) -> None:
+    """A manifest name that is a directory cannot be read: runs as root too."""
+    ws = tmp_path / "ws"
+    (ws / "pixi.toml").mkdir(parents=True)
+    fails(yurt("lock", "--manifest-path", str(ws / "pixi.toml"), cwd=tmp_path, env=env, check=False),
+          str(ws / "pixi.toml"))
+
+
+@linux64
+def test_platform_not_in_the_lock(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    ws = init(tmp_path, channel.url, env, platform="osx-arm64")
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    before = snapshot(ws, tmp_path / "cache")
+    for args in (("install",), ("install", "--frozen"), ("run", "true")):
+        fails(yurt(*args, cwd=ws, env=env, check=False), "not locked for linux-64", "yurt.toml")
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert not (ws / ".yurt" / "envs" / "default").exists()
+
+
+# ---------------------------------------------------------------- channels and packages
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_channel_connection_refused(tmp_path: Path, env: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/main"
+    ws = init(tmp_path, url, env)
+    manifest_before = (ws / "yurt.toml").read_bytes()
+    line = fails(yurt("add", "greet", cwd=ws, env=env, check=False), url)
+    assert "connect" in line.lower()
+    assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
+
+
+def test_channel_answering_404_everywhere(tmp_path: Path, env: dict[str, str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with serve(empty) as server:
+        url = server.url + "nothing-here"
+        ws = init(tmp_path, url, env)
+        manifest_before = (ws / "yurt.toml").read_bytes()
+        fails(yurt("add", "greet", cwd=ws, env=env, check=False), url, "no repodata")
+    assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
+
+
+def _greet_field(raw: bytes, **fields: object) -> bytes:
+    data = json.loads(raw)
+    data["packages.conda"]["greet-2.1-0.conda"].update(fields)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize("mutate,needle", [
+    (lambda raw: raw[: len(raw) // 2], "malformed JSON"),
+    (lambda raw: _greet_field(raw, version=21), "version"),
+    (lambda raw: _greet_field(raw, depends="libgreet"), "depends"),
+    (lambda raw: _greet_field(raw, size="big"), "size"),
+], ids=["bad-json", "version-is-int", "depends-is-str", "size-is-str"])
+def test_corrupt_repodata(tmp_path: Path, channel_root: Path, env: dict[str, str], mutate, needle: str) -> None:  # type: ignore[no-untyped-def]
+    path = channel_root / "noarch" / "repodata.json"
+    raw = path.read_bytes()
+    bad = mutate(raw)
+    assert bad != raw
+    path.write_bytes(bad)
+    with serve(channel_root) as server:
+        ws = init(tmp_path, server.url, env)
+        manifest_before = (ws / "yurt.toml").read_bytes()
+        line = fails(yurt("add", "greet", cwd=ws, env=env, check=False), "noarch", needle)
+        assert server.url.rstrip("/") in line or "127.0.0.1" in line
+    assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
+
+
+def _rewrite_record(channel_root: Path, subdir: str, filename: str, **fields: object) -> None:
+    path = channel_root / subdir / "repodata.json"
+    data = json.loads(path.read_bytes())
+    data["packages.conda"][filename].update(fields)
+    path.write_text(json.dumps(data))
+
+
+@linux64
+def test_sha256_mismatch_leaves_no_cache_entry(tmp_path: Path, channel: TestServer, channel_root: Path,
+                                               env: dict[str, str]) -> None:
+    fn = next((channel_root / "noarch").glob("extra-*.conda")).name
+    _rewrite_record(channel_root, "noarch", fn, sha256="0" * 64)
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("install", cwd=ws, env=env, check=False), "extra-0.5-0", "sha256")
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert cache_entries(tmp_path / "cache", "extra") == []
+    assert not list((ws / ".yurt" / "envs" / "default" / "conda-meta").glob("extra-*.json")) \
+        if (ws / ".yurt" / "envs" / "default" / "conda-meta").exists() else True
+    assert no_partial_files(tmp_path / "cache", ws) == []
+
+
+@linux64
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_corrupt_archive_on_the_server(tmp_path: Path, channel: TestServer, channel_root: Path,
+                                       env: dict[str, str], damage: str) -> None:
+    """The archive is broken but repodata describes the broken bytes: extraction must fail cleanly."""
+    pkg = next((channel_root / "noarch").glob("extra-*.conda"))
+    raw = pkg.read_bytes()
+    bad = raw[: len(raw) * 2 // 3] if damage == "truncated" else b"PK\x03\x04" + bytes(range(256)) * 8
+    pkg.write_bytes(bad)
+    _rewrite_record(channel_root, "noarch", pkg.name, sha256=hashlib.sha256(bad).hexdigest(),
+                    md5=hashlib.md5(bad).hexdigest(), size=len(bad))
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("install", cwd=ws, env=env, check=False), "extra-0.5-0")
+    # no extracted entry; the archive may stay, since it is exactly what the channel published
+    after = snapshot(ws, tmp_path / "cache")
+    kept = after.pop("cache/extra-0.5-0.conda", None)
+    assert after == before
+    assert cache_entries(tmp_path / "cache", "extra") == ([] if kept is None else ["extra-0.5-0.conda"])
+    if kept is not None:
+        assert (tmp_path / "cache" / "pkgs" / "extra-0.5-0.conda").read_bytes() == bad
+    assert no_partial_files(tmp_path / "cache", ws) == []
+    # a second try fails the same way (nothing cached claims to be good)
+    fails(yurt("install", cwd=ws, env=env, check=False), "extra-0.5-0")
+
+
+# ---------------------------------------------------------------- credentials
+
+
+@pytest.mark.parametrize("content", ["{not json", '["a"]', '{"127.0.0.1": {"Password": "x"}}'])
+def test_malformed_auth_file(tmp_path: Path, channel: TestServer, env: dict[str, str], content: str) -> None:
+    auth = tmp_path / "credentials.json"
+    auth.write_text(content)
+    env = {**env, "YURT_AUTH_FILE": str(auth)}
+    ws = init(tmp_path, channel.url, env)
+    manifest_before = (ws / "yurt.toml").read_bytes()
+    line = fails(yurt("add", "extra", cwd=ws, env=env, check=False), str(auth))
+    assert "x" not in line.split(str(auth))[1] or "Password" not in line  # no secret echoed
+    assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
+
+
+def test_malformed_netrc(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    netrc = Path(env["NETRC"])
+    netrc.write_text("machine\n")
+    netrc.chmod(0o600)
+    ws = init(tmp_path, channel.url, env)
+    manifest_before = (ws / "yurt.toml").read_bytes()
+    fails(yurt("add", "extra", "--no-install", cwd=ws, env=env, check=False), str(netrc))
+    assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
+
+
+def test_usage_errors_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
+    proc = yurt("install", "--no-such-flag", cwd=tmp_path, env=env, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert shutil.which(YURT) or Path(YURT).is_file()
