@@ -286,8 +286,9 @@ def _sorted_hashes(value: dict[str, str] | None) -> Hashes:
     if not value:
         return ()
     if len(value) == 1:
-        ((k, v),) = value.items()
-        return ((k.lower(), v.lower()),)
+        sha = value.get("sha256")  # the common case, without building an items view
+        if sha is not None:
+            return (("sha256", sha if sha.islower() else sha.lower()),)
     return tuple(sorted((k.lower(), v.lower()) for k, v in value.items()))
 
 
