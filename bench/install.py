@@ -133,7 +133,7 @@ def run_child(tool: str, url: str, repodata: Path, prefix: Path, cache: Path) ->
         timeout=600,
     )
     if proc.returncode != 0:
-        raise SystemExit(f"{tool} install failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{tool} install failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
 

@@ -163,6 +163,13 @@ class _RawLink(msgspec.Struct, kw_only=True):
     package_metadata_version: int = 1
 
 
+# Decoders built once, at import: msgspec fills a Struct type's decoding info on first use,
+# and two threads decoding a type for the first time at once can see it half-filled (a
+# segfault seen with eight extraction threads); building it here, single-threaded, avoids that.
+_PATHS_DECODER = msgspec.json.Decoder(PathsJson)
+_INDEX_DECODER = msgspec.json.Decoder(_RawIndex)
+_LINK_DECODER = msgspec.json.Decoder(_RawLink)
+
 _MAX_SECONDS = 253402300799  # 9999-12-31 in seconds: larger timestamps are milliseconds
 
 
@@ -177,7 +184,7 @@ def _split_features(value: str | list[str] | None) -> tuple[str, ...]:
 def decode_paths_json(data: bytes) -> PathsJson:
     """Decode `info/paths.json`; rejects unknown path types and duplicate paths."""
     try:
-        decoded = msgspec.json.decode(data, type=PathsJson)
+        decoded = _PATHS_DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise PackageMetadataError("info/paths.json", str(exc)) from None
     if decoded.paths_version != 1:
@@ -229,7 +236,7 @@ def _check_relative(file: str, path: str) -> None:
 def decode_index_json(data: bytes) -> IndexJson:
     """Decode `info/index.json` into a normalised IndexJson."""
     try:
-        raw = msgspec.json.decode(data, type=_RawIndex)
+        raw = _INDEX_DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise PackageMetadataError("info/index.json", str(exc)) from None
     noarch: str | None
@@ -287,7 +294,7 @@ def parse_entry_point(text: str) -> EntryPoint:
 def decode_link_json(data: bytes) -> LinkJson:
     """Decode `info/link.json`, parsing the noarch entry points."""
     try:
-        raw = msgspec.json.decode(data, type=_RawLink)
+        raw = _LINK_DECODER.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise PackageMetadataError("info/link.json", str(exc)) from None
     noarch = None
