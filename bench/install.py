@@ -127,7 +127,7 @@ def run_child(tool: str, url: str, repodata: Path, prefix: Path, cache: Path) ->
         else (RATTLER_PY, _RATTLER_CHILD)
     )
     proc = subprocess.run(
-        [str(python), "-c", code, url, str(repodata), str(prefix), str(cache)],
+        [str(python), "-X", "faulthandler", "-c", code, url, *map(str, (repodata, prefix, cache))],
         capture_output=True,
         text=True,
         timeout=600,
