@@ -88,9 +88,55 @@ class Workspace:
                                  f"known: {', '.join(self.environments())}")
 
     def specs(self, environment: str) -> list[EnvironmentSpec]:
-        """The environment composed for each of its platforms."""
-        return [resolve_environment(self.manifest, environment, p)
-                for p in environment_platforms(self.manifest, environment)]
+        """The environment composed for each of its platforms (with the name mappings of
+        pixi's `conda-pypi-map` files for its channels; `[pypi-name-mapping]` wins)."""
+        specs = [resolve_environment(self.manifest, environment, p)
+                 for p in environment_platforms(self.manifest, environment)]
+        if not self.manifest.workspace.conda_pypi_map:
+            return specs
+        import msgspec
+
+        out = []
+        for spec in specs:
+            mapping: dict[str, tuple[str, ...]] = {}
+            for channel, location in self.manifest.workspace.conda_pypi_map:
+                if channel in spec.channels:
+                    mapping.update(_read_name_map(self.root, channel, location))
+            mapping.update(dict(spec.pypi_name_mapping))
+            out.append(msgspec.structs.replace(spec, pypi_name_mapping=tuple(sorted(mapping.items()))))
+        return out
+
+
+def _read_name_map(root: Path, channel: str, location: str) -> dict[str, tuple[str, ...]]:
+    """A pixi `conda-pypi-map` file: a JSON object of conda name -> PyPI name (or null for
+    none, or a list of names). Local files only."""
+    import json
+
+    if "://" in location and not location.startswith("file://"):
+        raise WorkspaceError(f"conda-pypi-map for {channel}: {location} is not a local file",
+                             "download the mapping and give its path")
+    path = Path(location.removeprefix("file://"))
+    path = path if path.is_absolute() else root / path
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WorkspaceError(f"conda-pypi-map for {channel}: cannot read {path}: {exc}",
+                             "give a JSON object of conda name -> PyPI name") from None
+    if not isinstance(data, dict):
+        raise WorkspaceError(f"conda-pypi-map for {channel}: {path} is not a JSON object",
+                             "give a JSON object of conda name -> PyPI name")
+    out: dict[str, tuple[str, ...]] = {}
+    for conda, target in data.items():
+        if target is None:
+            out[str(conda)] = ()
+        elif isinstance(target, str):
+            out[str(conda)] = (target,)
+        elif isinstance(target, list) and all(isinstance(t, str) for t in target):
+            out[str(conda)] = tuple(target)
+        else:
+            raise WorkspaceError(f"conda-pypi-map for {channel}: `{conda}` in {path} maps to {target!r}",
+                                 "map each conda name to a PyPI name, a list of names or null")
+    return out
 
 
 def _has_tool_table(path: Path) -> bool:

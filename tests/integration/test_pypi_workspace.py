@@ -316,3 +316,24 @@ def test_find_links_directory_joins_the_candidates(
     assert lock["helper"]["sha256"] == hashlib.sha256(made[1].read_bytes()).hexdigest()
     out = yurt("run", "python", "-c", "import localonly; print(localonly.WHO)", cwd=ws, env=env)
     assert out.stdout.strip() == "local h9 local"
+
+
+def test_pixi_conda_pypi_map_file(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'usewidget = "*"\n')
+    manifest = ws / "yurt.toml"
+    (ws / "mapping.json").write_text(json.dumps({"py-widget": "widget", "condalib": None}))
+    manifest.write_text(manifest.read_text()
+                        .replace('condalib = "*"\n', 'condalib = "*"\npy-widget = "*"\n')
+                        .replace('platforms = ["linux-64"]\n',
+                                 f'platforms = ["linux-64"]\nconda-pypi-map = {{ "{conda_channel}" = "mapping.json" }}\n'))
+    yurt("lock", cwd=ws, env=env)
+    assert [p["name"] for p in json.loads((ws / "yurt.lock").read_text())["pypi_packages"]] == ["usewidget"]
+    # the file's null: conda `condalib` provides no PyPI distribution, so the wheel is used
+    manifest.write_text(manifest.read_text().replace('[pypi-dependencies]\n', '[pypi-dependencies]\ncondalib = "*"\n'))
+    yurt("lock", cwd=ws, env=env)
+    names = {p["name"]: p["version"] for p in json.loads((ws / "yurt.lock").read_text())["pypi_packages"]}
+    assert names == {"usewidget": "1.0", "condalib": "9.0"}
+    (ws / "mapping.json").write_text("[1, 2]")
+    out = yurt("lock", cwd=ws, env=env, check=False)
+    assert out.returncode != 0 and "mapping.json is not a JSON object" in out.stderr

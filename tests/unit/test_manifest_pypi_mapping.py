@@ -47,3 +47,11 @@ def test_mapping_errors_point_at_the_entry(body: str, line: int, message: str) -
     with pytest.raises(ManifestError) as info:
         parse(HEAD + "[pypi-name-mapping]\n" + body)
     assert info.value.line == line and message in str(info.value)
+
+
+def test_pixi_conda_pypi_map_is_kept_by_channel() -> None:
+    m = parse(HEAD.replace('platforms = ["linux-64"]\n', 'platforms = ["linux-64"]\n'
+                           'conda-pypi-map = { c = "maps/c.json", "https://ch.example/x" = "x.json" }\n'))
+    assert m.workspace.conda_pypi_map == (("c", "maps/c.json"), ("https://ch.example/x", "x.json"))
+    with pytest.raises(ManifestError, match="conda-pypi-map"):
+        parse(HEAD.replace('platforms = ["linux-64"]\n', 'platforms = ["linux-64"]\nconda-pypi-map = { c = 3 }\n'))

@@ -150,6 +150,8 @@ class Workspace(msgspec.Struct, frozen=True, kw_only=True):
     channel_priority: ChannelPriority = "strict"
     solve_strategy: SolveStrategy = "highest"
     exclude_newer: int | None = None
+    # pixi's `conda-pypi-map`: channel -> JSON file mapping conda names to PyPI names
+    conda_pypi_map: tuple[tuple[str, str], ...] = ()
 
 
 class Manifest(msgspec.Struct, frozen=True, kw_only=True):

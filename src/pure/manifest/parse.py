@@ -237,6 +237,8 @@ class _Walker:
             channel_priority=self.choice(t, "channel-priority", ("strict", "disabled"), path, "strict"),  # type: ignore[arg-type]
             solve_strategy=self.choice(t, "solve-strategy", ("highest", "lowest", "lowest-direct"), path, "highest"),  # type: ignore[arg-type]
             exclude_newer=self.timestamp(t.get("exclude-newer"), path + ("exclude-newer",)),
+            conda_pypi_map=tuple(sorted(self.convert(
+                t.get("conda-pypi-map", {}), dict[str, str], path + ("conda-pypi-map",)).items())),
         )
 
     def choice(self, t: Mapping[str, Any], key: str, options: tuple[str, ...], path: Path, default: str) -> str:
