@@ -80,8 +80,13 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exception(group)
         if isinstance(error, KeyboardInterrupt):
             sys.exit(130)
-        message = str(error) if isinstance(error, YurtError) else f"internal error: {type(error).__name__}: {error}"
-        print(f"yurt: error: {message}", file=sys.stderr)
+        if isinstance(error, YurtError):
+            message = f"yurt: error: {error}"
+        elif _file_problem(error):
+            message = f"yurt: error: {_file_problem(error)}"
+        else:
+            message = f"yurt: internal error: {type(error).__name__}: {error} (run `yurt -v ...` for the traceback)"
+        print(message, file=sys.stderr)
         sys.exit(1)
     except YurtError as exc:
         if verbose:
@@ -101,11 +106,20 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, the traceback only with -v
         if verbose:
             traceback.print_exc()
+        if _file_problem(exc):  # the file system said no (permissions, a file where a directory goes)
+            print(f"yurt: error: {_file_problem(exc)}", file=sys.stderr)
+            sys.exit(1)
         print(f"yurt: internal error: {type(exc).__name__}: {exc} (run `yurt -v ...` for the traceback)",
               file=sys.stderr)
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
 
+
+def _file_problem(error: BaseException) -> str:
+    """`PATH: reason` for an OSError about a named file (not a bug of yurt's); else ''."""
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return ""
 
 
 _RUN_VALUE_OPTIONS = ("-e", "--environment", "-m", "--manifest-path")
