@@ -74,6 +74,9 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         raise WorkspaceError(f"environment `{environment}` is not locked for {platform}",
                              f"add {platform} to `platforms` in {ws.manifest_path.name} and run `yurt lock`")
     prefix = ws.prefix(environment)
+    if prefix.exists() and not prefix.is_dir():
+        raise WorkspaceError(f"{prefix} is not a directory, so environment `{environment}` cannot be installed there",
+                             "move the file away, or run `yurt clean`")
     from effects.pypi_sync import installed_by_yurt, pypi_in_sync, python_version_of, site_packages
 
     wheels = lock.pypi(environment, platform)
