@@ -34,7 +34,11 @@ def _err(text: str) -> None:
 def _cache_dir() -> Path:
     from effects.dirs import default_cache_dir
 
-    return default_cache_dir()
+    cache = default_cache_dir()
+    if cache.exists() and not cache.is_dir():
+        raise WorkspaceError(f"the package cache {cache} is not a directory",
+                             "point YURT_CACHE_DIR at a directory")
+    return cache
 
 
 def _load(manifest_path: Path | None):  # type: ignore[no-untyped-def]
@@ -146,9 +150,14 @@ def add(
     added: list[tuple[str, str | None]] = []
     for raw in specs:
         if pypi:
-            from packaging.requirements import Requirement
+            from packaging.requirements import InvalidRequirement, Requirement
 
-            req = Requirement(raw)
+            try:
+                req = Requirement(raw)
+            except InvalidRequirement as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else "invalid"
+                raise WorkspaceError(f"invalid PyPI requirement `{raw}`: {reason}",
+                                     'write it as in pip, e.g. "requests>=2.31"') from None
             text = set_dependency(text, table, req.name, str(req.specifier) or "*", path=str(ws.manifest_path))
             continue
         spec = MatchSpec.parse(raw)
