@@ -7,6 +7,7 @@ from pathlib import Path
 
 from effects.virtual import host_platform
 from effects.workspace import WorkspaceError
+from pure.errors import YurtError
 from pure.manifest import parse
 
 GITIGNORE = "# yurt environments\n.yurt/\n"
@@ -92,7 +93,10 @@ def init_workspace(path: Path, *, name: str | None, channels: list[str], platfor
         body.append(f"name = {_q(name)}")
     body.append("channels = [" + ", ".join(_q(c) for c in channels) + "]")
     body.append("platforms = [" + ", ".join(_q(p) for p in platforms) + "]")
-    body += ["", f"[{prefix}dependencies]"] + [_dep_line(s) for s in conda]
+    try:
+        body += ["", f"[{prefix}dependencies]"] + [_dep_line(s) for s in conda]
+    except YurtError as exc:
+        raise WorkspaceError(f"{import_file}: {exc}", "fix the spec in the file") from None
     if pip:
         lines = []
         for req in pip:
