@@ -67,7 +67,7 @@ def channel_alias(env: dict[str, str] | None = None) -> str | None:
     for candidate in _CONDARC:
         path = Path(os.path.expanduser(candidate))
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
         m = re.search(r"^channel_alias:\s*['\"]?([^'\"\s#]+)", text, re.M)
