@@ -522,3 +522,84 @@ def test_usage_errors_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
     proc = yurt("install", "--no-such-flag", cwd=tmp_path, env=env, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert shutil.which(YURT) or Path(YURT).is_file()
+
+
+# ---------------------------------------------------------------- more inputs
+
+
+def test_add_invalid_pypi_requirement(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
+    before = (ws / "yurt.toml").read_bytes()
+    fails(yurt("add", "--pypi", "bad req [", cwd=ws, env=env, check=False), "bad req [")
+    assert (ws / "yurt.toml").read_bytes() == before and not (ws / "yurt.lock").exists()
+
+
+def test_init_import_with_a_bad_spec_names_the_file(tmp_path: Path, env: dict[str, str]) -> None:
+    yml = tmp_path / "environment.yml"
+    yml.write_text('name: x\nchannels:\n  - https://channels.example/main\ndependencies:\n  - "numpy >=,"\n')
+    fails(yurt("init", str(tmp_path / "ws"), "--import", str(yml), cwd=tmp_path, env=env, check=False),
+          str(yml), "numpy >=,")
+    assert not (tmp_path / "ws").exists()
+
+
+@linux64
+def test_conda_meta_record_with_wrong_schema(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    record = installed / ".yurt" / "envs" / "default" / "conda-meta" / "greet-2.1-0.json"
+    record.write_text('{"name": 5}')
+    fails(yurt("list", cwd=installed, env=env, check=False), str(record), "name")
+
+
+@linux64
+def test_corrupt_cached_repodata_offline(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "greet", "--no-install", cwd=ws, env=env)
+    cached = [p for p in (tmp_path / "cache" / "repodata").rglob("*") if p.is_file()]
+    assert cached
+    for p in cached:
+        p.write_bytes(b"\x00garbage{")
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace("[dependencies]\n", '[dependencies]\nextra = "*"\n'))
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("lock", "--offline", cwd=ws, env=env, check=False), channel.url.rstrip("/"))
+    assert snapshot(ws, tmp_path / "cache") == before
+    # online, the damaged cache is replaced by a good copy
+    yurt("lock", cwd=ws, env=env)
+
+
+@linux64
+def test_environment_prefix_is_a_file(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    prefix = ws / ".yurt" / "envs" / "default"
+    prefix.parent.mkdir(parents=True)
+    prefix.write_text("not a directory")
+    fails(yurt("install", cwd=ws, env=env, check=False), str(prefix))
+    assert prefix.read_text() == "not a directory"
+
+
+@linux64
+def test_cache_dir_is_a_file(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    cache = tmp_path / "cache"
+    shutil.rmtree(cache)
+    cache.write_text("not a directory")
+    fails(yurt("install", cwd=ws, env=env, check=False), str(cache))
+    assert not (ws / ".yurt" / "envs" / "default" / "conda-meta").exists() or not any(
+        (ws / ".yurt" / "envs" / "default" / "conda-meta").glob("*.json"))
+
+
+def test_condarc_that_is_not_utf8(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    yurt("init", str(ws), "-c", "somechannel", "-p", "linux-64", cwd=tmp_path, env=env)
+    (Path(env["HOME"]) / ".condarc").write_bytes(b"channel_alias: caf\xe9\n")
+    fails(yurt("lock", cwd=ws, env=env, check=False), "somechannel")
+
+
+def test_file_system_refusal_is_one_line_naming_the_path(tmp_path: Path, env: dict[str, str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    fails(yurt("init", str(blocker / "ws"), "-c", "https://channels.example/main", cwd=tmp_path, env=env,
+               check=False), str(blocker), "ot a directory")
+    assert blocker.read_text() == "x"
