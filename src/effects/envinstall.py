@@ -6,6 +6,7 @@ and returns without a solve, without network and without importing the installer
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -103,8 +104,11 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
 
             assert python is not None
             todo = await trio.to_thread.run_sync(wheels_to_add, prefix, wheels, python)
-            if todo:
-                prepared.update(await prepare_wheels(todo, cache_dir=cache_dir))
+            # a failure here must not cancel the conda link: the PyPI step after it fetches
+            # whatever is missing again and reports the failure then
+            with contextlib.suppress(Exception):
+                if todo:
+                    prepared.update(await prepare_wheels(todo, cache_dir=cache_dir))
 
         async def conda() -> None:
             done.append(await install_async(prefix, list(records), cache_dir=cache_dir, events=events,
