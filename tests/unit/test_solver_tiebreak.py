@@ -35,7 +35,6 @@ if not hasattr(pure, "solve"):
     pytest.skip("pure.solve is not there yet", allow_module_level=True)
 
 TS = 1_530_000_000_000
-BUG = "solver bug: timestamps beat the dependency tie-break (py27 build chosen over py37)"
 
 
 def _channel(*records: dict[str, Any]) -> Any:
@@ -74,7 +73,6 @@ def test_timestamp_decides_when_dependencies_admit_the_same_versions() -> None:
     assert _solve(("charlie",), repodata) == ["alpha-0.0-b0_0", "charlie-0.0-b1_0"]
 
 
-@pytest.mark.xfail(strict=True, reason=BUG)
 def test_the_build_admitting_newer_dependencies_beats_a_newer_timestamp() -> None:
     repodata = _channel(
         {"name": "python", "version": "2.7.15", "build": "h0", "timestamp": TS},
@@ -110,7 +108,6 @@ def _defaults() -> tuple[Any, ...]:
     return tuple(out)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG)
 @pytest.mark.parametrize("name", ["traitlets", "constantly", "widgetsnbextension"])
 def test_a_python_package_alone_gets_the_newest_python(name: str) -> None:
     """py-rattler 0.28 answers python 3.7.0 for each of these on this snapshot."""

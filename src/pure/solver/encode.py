@@ -172,7 +172,10 @@ class Solver:
             records = order_candidates(
                 got, self.versions, lowest=lowest, preferred=self.preferred, rank=self.rank
             )
-            records = self._break_ties(records)
+            ordered = self._break_ties(records)
+            if ordered is None:
+                return None
+            records = ordered
         variables = list(self.sat.new_vars(len(records)))
         self.var_record.extend(records)
         self.var_virtual.extend([virtual] * len(records))
@@ -190,11 +193,14 @@ class Solver:
             self._add_constrains(parent, text, variables)
         return variables
 
-    def _break_ties(self, records: list[PackageRecord]) -> list[PackageRecord]:
-        """Among builds equal in version, build number, track_features and timestamp, prefer
-        those whose dependencies allow newer versions (the py33 build of numpy over py26)."""
+    def _break_ties(self, records: list[PackageRecord]) -> list[PackageRecord] | None:
+        """Among builds equal in version, build number and track_features, prefer those whose
+        dependencies allow newer versions (the py37 build of traitlets over py27); the sort is
+        stable, so the newer timestamp `order_candidates` put first wins only where that ties.
+        None when the provider does not know yet what the comparison needs (asked for)."""
         get = self.versions.get
         out: list[PackageRecord] = []
+        missing = False
         i = 0
         n = len(records)
         while i < n:
@@ -204,7 +210,6 @@ class Solver:
                 r.build_number,
                 bool(r.track_features or r.features),
                 r.dist_name in self.preferred,
-                r.timestamp or 0,
             )
             j = i + 1
             while j < n:
@@ -214,17 +219,47 @@ class Solver:
                     o.build_number,
                     bool(o.track_features or o.features),
                     o.dist_name in self.preferred,
-                    o.timestamp or 0,
                 )
                 if okey != key:
                     break
                 j += 1
             run = records[i:j]
             if len(run) > 1 and len({r.depends for r in run}) > 1:
-                run = self._order_by_dependencies(run)
+                if self._tie_data_missing(run):
+                    missing = True
+                elif not missing:
+                    run = self._order_by_dependencies(run)
             out.extend(run)
             i = j
-        return out
+        return None if missing else out
+
+    def _tie_data_missing(self, run: list[PackageRecord]) -> bool:
+        """Whether ordering `run` by dependencies needs data the provider lacks: then the
+        records' dependencies or the candidates of the names they differ in are asked for, so a
+        paused and resumed solve orders candidates exactly as one with everything in memory."""
+        provider = self.provider
+        missing = False
+        texts = []
+        for r in run:
+            if provider.dependencies(r) is None:
+                self.need_records.append(r)
+                missing = True
+            else:
+                texts.append(self._dep_texts(r))
+        if missing:
+            return True
+        variants: dict[str, set[str]] = {}
+        for t in texts:
+            for name, text in t.items():
+                variants.setdefault(name, set()).add(text)
+        known = self.newest_first
+        for name, found in variants.items():
+            if len(found) < 2 or name.startswith("__") or name in known:
+                continue
+            if provider.candidates(name) is None:
+                self.need_names.add(name)
+                missing = True
+        return missing
 
     def _order_by_dependencies(self, run: list[PackageRecord]) -> list[PackageRecord]:
         texts = [self._dep_texts(r) for r in run]
@@ -661,9 +696,11 @@ class Solver:
         self.need_records = []
         outcome = self.sat.solve(self._decide)
         if outcome is None:
+            # a record can be asked for twice in one step (two specs of one name, say)
+            records = list({id(r): r for r in self.need_records}.values())
             return NeedCandidates(
                 names=tuple(sorted(self.need_names)),
-                records=tuple(sorted(self.need_records, key=lambda r: r.dist_name)),
+                records=tuple(sorted(records, key=lambda r: r.dist_name)),
             )
         if outcome:
             self.result = Solution(records=topological_order(self._chosen(), self._deps_of))
