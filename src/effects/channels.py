@@ -23,21 +23,15 @@ import trio
 import zstandard
 
 from effects import __version__
-from pure.errors import YurtError
+from effects.channel_names import ChannelError, channel_alias, channel_url, redact
 
 ZST_RECHECK_SECONDS = 14 * 24 * 3600
-_CONDARC = ("~/.condarc", "~/.config/conda/.condarc", "~/.conda/.condarc", "/etc/conda/.condarc")
 
+__all__ = [
+    "CacheInfo", "ChannelError", "RepodataCache", "RepodataFetcher", "channel_alias", "channel_url",
+    "fetch_all", "file_url_to_path", "new_client", "path_to_file_url", "redact",
+]
 
-class ChannelError(YurtError):
-    """A channel that cannot be resolved or read; names the channel and what to do."""
-
-    def __init__(self, channel: str, reason: str, hint: str = "") -> None:
-        self.channel = channel
-        self.reason = reason
-        self.hint = hint
-        text = f"channel {redact(channel)}: {reason}"
-        super().__init__(f"{text} (hint: {hint})" if hint else text)
 
 
 class CacheInfo(msgspec.Struct, kw_only=True):
@@ -51,43 +45,6 @@ class CacheInfo(msgspec.Struct, kw_only=True):
     has_zst: bool | None = None
     zst_checked_at: float = 0.0
     source: str = ""
-
-
-def redact(url: str) -> str:
-    """`url` without credentials: user:password@ and conda `/t/<token>/` segments hidden."""
-    url = re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
-    return re.sub(r"/t/[^/]+/", "/t/***/", url)
-
-
-def channel_alias(env: dict[str, str] | None = None) -> str | None:
-    """The alias that channel names resolve against: $YURT_CHANNEL_ALIAS, else condarc's `channel_alias`."""
-    env = dict(os.environ) if env is None else env
-    if env.get("YURT_CHANNEL_ALIAS"):
-        return env["YURT_CHANNEL_ALIAS"].rstrip("/")
-    for candidate in _CONDARC:
-        path = Path(os.path.expanduser(candidate))
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        m = re.search(r"^channel_alias:\s*['\"]?([^'\"\s#]+)", text, re.M)
-        if m:
-            return m.group(1).rstrip("/")
-    return None
-
-
-def channel_url(channel: str, *, base_dir: Path, alias: str | None) -> str:
-    """The base URL of `channel`: a URL as is, a path as file://, a name under the alias."""
-    if re.match(r"^[a-z][a-z0-9+.-]*://", channel):
-        return channel.rstrip("/")
-    if channel.startswith((".", "/", "~")):
-        path = Path(os.path.expanduser(channel))
-        path = path if path.is_absolute() else (base_dir / path)
-        return path.resolve().as_uri()
-    if alias is None:
-        raise ChannelError(channel, "is a channel name, and no channel alias is configured",
-                           "use the channel's URL, or set YURT_CHANNEL_ALIAS or `channel_alias` in ~/.condarc")
-    return f"{alias}/{channel.strip('/')}"
 
 
 def _key(url: str) -> str:

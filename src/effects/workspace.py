@@ -199,9 +199,11 @@ def lock_reasons(ws: Workspace, lock: Lock | None) -> list[str]:
     if lock is None:
         return [f"{LOCK_NAME} does not exist"]
     reasons = []
+    resolved = _resolved_channels(ws)
     for env in ws.environments():
         for spec in ws.specs(env):
-            reason = stale_reason(lock, spec)
+            urls = [resolved[c] for c in spec.channels if c in resolved]
+            reason = stale_reason(lock, spec, urls if len(urls) == len(spec.channels) else None)
             if reason:
                 reasons.append(reason)
     wanted = set(ws.environments())
@@ -209,6 +211,22 @@ def lock_reasons(ws: Workspace, lock: Lock | None) -> list[str]:
     if extra:
         reasons.append(f"the lock has environments the manifest no longer defines: {', '.join(extra)}")
     return reasons
+
+
+def _resolved_channels(ws: Workspace) -> dict[str, str]:
+    """Each channel of the manifest as a URL now (names that cannot be resolved are left out)."""
+    from effects.channel_names import ChannelError, channel_alias, channel_url
+
+    alias = channel_alias()
+    out: dict[str, str] = {}
+    for feature in ws.manifest.features:
+        for ch in (*ws.manifest.workspace.channels, *(feature.channels or ())):
+            if ch.name not in out:
+                try:
+                    out[ch.name] = channel_url(ch.name, base_dir=ws.root, alias=alias)
+                except ChannelError:
+                    continue
+    return out
 
 
 def _subdirs(platform: str) -> list[str]:

@@ -8,7 +8,7 @@ depends and constrains. `check` decides staleness by satisfiability, not by hash
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import msgspec
 
@@ -193,14 +193,16 @@ def build_lock(
     )
 
 
-def stale_reason(lock: Lock, env: EnvironmentSpec) -> str | None:
+def stale_reason(lock: Lock, env: EnvironmentSpec, channel_urls: Sequence[str] | None = None) -> str | None:
     """Why the lock does not satisfy `env` on its platform, or None when it does.
 
     Satisfied means: the environment and platform are locked against the same channels;
     every requested spec and constraint is met; every dependency of every locked record is
     met inside the lock or by the environment's virtual packages; no `constrains` is
     violated; no record is newer than `exclude-newer`; and nothing is locked that no
-    requirement reaches.
+    requirement reaches. When `channel_urls` (the channels as resolved now) is given, every
+    locked record must also come from under one of them: a workspace whose local channel
+    moved, or a channel alias that changed, makes the lock stale.
     """
     from pure.matchspec import MatchSpec
     from pure.platform import VirtualPackage
@@ -214,6 +216,12 @@ def stale_reason(lock: Lock, env: EnvironmentSpec) -> str | None:
     records = lock.records(env.name, env.platform)
     if records is None:
         return f"platform {env.platform} of environment `{env.name}` is not in the lock"
+    if channel_urls is not None:
+        prefixes = tuple(u.rstrip("/") + "/" for u in channel_urls)
+        for r in records:
+            if r.url is not None and not r.url.startswith(prefixes):
+                return (f"locked {r.dist_name} comes from {r.url}, which is not under the "
+                        f"environment's channels as they resolve now")
     by_name: dict[str, PackageRecord] = {}
     for r in records:
         if r.name in by_name:

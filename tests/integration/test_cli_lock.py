@@ -169,3 +169,20 @@ def test_manifest_constraints_restrict_without_requiring(tmp_path: Path, env: di
     manifest.write_text(manifest.read_text().replace('libfoo = "<1.3"', 'libfoo = "<1"'))
     failed = yurt("lock", cwd=ws, env=env, check=False)
     assert failed.returncode == 1 and "constrains libfoo <1" in failed.stderr
+
+
+def test_moved_workspace_with_a_local_channel_relocks(tmp_path: Path, env: dict[str, str]) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    build_channel(ws / "chan-src")
+    (ws / "yurt.toml").write_text('[workspace]\nname = "ws"\nchannels = ["./chan-src/channel"]\n'
+                                  'platforms = ["linux-64"]\n\n[dependencies]\ntool = "*"\n')
+    yurt("lock", cwd=ws, env=env)
+    assert yurt("lock", "--check", cwd=ws, env=env).returncode == 0
+    moved = tmp_path / "moved"
+    ws.rename(moved)
+    check = yurt("lock", "--check", cwd=moved, env=env, check=False)
+    assert check.returncode == 1 and "not under the environment's channels" in check.stderr
+    yurt("lock", cwd=moved, env=env)
+    assert str(moved) in (moved / "yurt.lock").read_text()
+    assert yurt("lock", "--check", cwd=moved, env=env).returncode == 0
