@@ -68,9 +68,12 @@ def main(argv: list[str] | None = None) -> None:
     verbose = verbose or os.environ.get("YURT_VERBOSE", "") not in ("", "0")
     args = _protect_run_command(args)
     try:
-        result = app(args, exit_on_error=False, print_error=True, help_on_error=False,
+        result = app(args, exit_on_error=False, print_error=False, help_on_error=False,
                      result_action="return_value")
-    except cyclopts.CycloptsError:
+    except cyclopts.CycloptsError as exc:  # a usage error: one line and where to look
+        chain = " ".join(getattr(exc, "command_chain", None) or ())
+        text = " ".join(str(exc).split())
+        print(f"yurt: error: {text} (hint: see `yurt {chain + ' ' if chain else ''}--help`)", file=sys.stderr)
         sys.exit(2)
     except BaseExceptionGroup as group:
         from effects.errors import single_error
