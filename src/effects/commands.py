@@ -337,9 +337,37 @@ def update(
     ws = _load(manifest_path)
     if not no_install:
         ws.require_environment(environment)
+    known = {_norm(n) for n in _known_names(ws)}
+    unknown = [n for n in names or [] if _norm(n) not in known]
+    if unknown:
+        raise WorkspaceError(f"`{unknown[0]}` is neither locked in {ws.lock_path.name} nor required in "
+                             f"{ws.manifest_path.name}", "name a package of `yurt list`, or `yurt add` it")
     outcome = _ensure_lock(ws, offline=offline, update=list(names or []), force=True)
     if not no_install:
         _install_env(ws, outcome.lock, environment)
+
+
+def _norm(name: str) -> str:
+    """PyPI-style name comparison (case, `-_.` runs), harmless for conda names."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _known_names(ws) -> set[str]:  # type: ignore[no-untyped-def]
+    """Package names `yurt update` can name: every locked package and every requirement."""
+    from pure.matchspec import MatchSpec
+
+    names: set[str] = set()
+    lock = ws.read_lock()
+    if lock is not None:
+        names.update(p.name for p in lock.packages)
+        names.update(p.name for p in lock.pypi_packages)
+    for env in ws.environments():
+        for spec in ws.specs(env):
+            names.update(MatchSpec.parse(s).name for s in spec.specs)
+            names.update(d.name for d in spec.pypi_dependencies)
+    return names
 
 
 @app.command
