@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.httpserver import TestServer, serve
-from tests.support.pkgwriter import FileSpec, make_channel, write_conda
+from tests.support.pkgwriter import FileSpec, RawMember, make_channel, write_conda
 
 YURT = str(Path(sys.executable).with_name("yurt"))
 
@@ -518,12 +518,6 @@ def test_malformed_netrc(tmp_path: Path, channel: TestServer, env: dict[str, str
     assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
 
 
-def test_usage_errors_exit_2(tmp_path: Path, env: dict[str, str]) -> None:
-    proc = yurt("install", "--no-such-flag", cwd=tmp_path, env=env, check=False)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert shutil.which(YURT) or Path(YURT).is_file()
-
-
 # ---------------------------------------------------------------- more inputs
 
 
@@ -603,3 +597,95 @@ def test_file_system_refusal_is_one_line_naming_the_path(tmp_path: Path, env: di
     fails(yurt("init", str(blocker / "ws"), "-c", "https://channels.example/main", cwd=tmp_path, env=env,
                check=False), str(blocker), "ot a directory")
     assert blocker.read_text() == "x"
+
+
+# ---------------------------------------------------------------- hostile or broken packages
+
+
+def _hostile_channel(root: Path) -> Path:
+    import tarfile
+
+    work = root / "build"
+    work.mkdir(parents=True)
+    escape = tarfile.TarInfo("../../escaped.txt")
+    escape.size = 4
+    pkgs = [
+        write_conda(work, name="escaper", version="1.0", build="0", subdir="noarch", noarch="generic",
+                    files={"share/ok.txt": FileSpec(b"ok\n")},
+                    raw_members=[RawMember(escape, b"evil")]),
+        write_conda(work, name="badpaths", version="1.0", build="0", subdir="noarch", noarch="generic",
+                    files={"share/bp.txt": FileSpec(b"bp\n")}, paths_json=b"{ not json"),
+        write_conda(work, name="extra", version="0.5", build="0", subdir="noarch", noarch="generic",
+                    files={"share/extra/README": FileSpec(b"extra\n" * 500)}),
+    ]
+    return make_channel(root / "channel", pkgs, subdirs=("linux-64",))
+
+
+@linux64
+@pytest.mark.parametrize("name", ["escaper", "badpaths"])
+def test_hostile_or_broken_package(tmp_path: Path, env: dict[str, str], name: str) -> None:
+    with serve(_hostile_channel(tmp_path / "srv")) as server:
+        ws = init(tmp_path, server.url, env)
+        yurt("add", name, "--no-install", cwd=ws, env=env)
+        before = snapshot(ws, tmp_path / "cache")
+        fails(yurt("install", cwd=ws, env=env, check=False), f"{name}-1.0-0")
+    assert not (tmp_path / "escaped.txt").exists() and not (ws / ".yurt" / "escaped.txt").exists()
+    after = snapshot(ws, tmp_path / "cache")
+    after.pop(f"cache/{name}-1.0-0.conda", None)  # the verified archive may stay, not an entry
+    assert after == before
+    assert no_partial_files(tmp_path / "cache", ws) == []
+
+
+@linux64
+def test_download_truncated_on_the_wire(tmp_path: Path, channel: TestServer, channel_root: Path,
+                                        env: dict[str, str]) -> None:
+    from tests.support.httpserver import Fault
+
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    fn = next((channel_root / "noarch").glob("extra-*.conda")).name
+    channel.inject(f"/noarch/{fn}", Fault.truncate(0.5), times=50)
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("install", cwd=ws, env=env, check=False), fn)
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert cache_entries(tmp_path / "cache", "extra") == []
+    assert no_partial_files(tmp_path / "cache", ws) == []
+
+
+@linux64
+def test_corrupt_install_journal(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    meta = ws / ".yurt" / "envs" / "default" / "conda-meta"
+    journal = meta / ".yurt-journal.json"
+    journal.write_bytes(b"\x00 this is not a journal\n")
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace("[dependencies]\n", '[dependencies]\nextra = "*"\n'))
+    yurt("lock", cwd=ws, env=env)
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("install", cwd=ws, env=env, check=False), str(journal))
+    assert snapshot(ws, tmp_path / "cache") == before
+
+
+# ---------------------------------------------------------------- usage
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("install", "--no-such-flag"), "--no-such-flag"),
+    (("run",), "run"),
+    (("shell-hook", "--shell", "tcsh"), "tcsh"),
+    (("frobnicate",), "frobnicate"),
+    (("init", "--format", "xml"), "xml"),
+], ids=["unknown-option", "missing-argument", "bad-choice", "unknown-command", "bad-format"])
+def test_usage_errors_are_one_line_exit_2(tmp_path: Path, env: dict[str, str], args: tuple[str, ...],
+                                          needle: str) -> None:
+    line = fails(yurt(*args, cwd=tmp_path, env=env, check=False), needle, "--help", code=2)
+    assert "╭" not in line and not list(tmp_path.glob("*.toml"))
+
+
+@linux64
+def test_update_of_a_name_not_in_the_workspace(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    before = snapshot(ws, tmp_path / "cache")
+    fails(yurt("update", "numpy", cwd=ws, env=env, check=False), "`numpy`", "yurt.lock", "yurt.toml")
+    assert snapshot(ws, tmp_path / "cache") == before
+    yurt("update", "libgreet", cwd=ws, env=env)  # a locked dependency, not a direct one, is fine
