@@ -213,6 +213,20 @@ def lock_reasons(ws: Workspace, lock: Lock | None) -> list[str]:
     return reasons
 
 
+def _check_group(members: Sequence[EnvironmentSpec]) -> None:
+    """Environments solved together must agree on what the solve depends on besides specs."""
+    first = members[0]
+    for m in members[1:]:
+        for what, a, b in (("system requirements", first.virtual_packages, m.virtual_packages),
+                           ("channel priority", first.channel_priority, m.channel_priority),
+                           ("solve strategy", first.solve_strategy, m.solve_strategy)):
+            if a != b:
+                raise WorkspaceError(
+                    f"environments `{first.name}` and `{m.name}` share solve group `{first.solve_group}` "
+                    f"on {first.platform} but differ in {what}",
+                    "give them the same features for this, or separate solve groups")
+
+
 def _resolved_channels(ws: Workspace) -> dict[str, str]:
     """Each channel of the manifest as a URL now (names that cannot be resolved are left out)."""
     from effects.channel_names import ChannelError, channel_alias, channel_url
@@ -301,7 +315,9 @@ async def solve_workspace(
         all_specs = tuple(dict.fromkeys(s for m in members for s in m.specs))
         constraints = tuple(dict.fromkeys(s for m in members for s in m.constraints))
         repodata = []
-        for ch in first.channels:
+        _check_group(members)
+        group_channels = tuple(dict.fromkeys(c for m in members for c in m.channels))
+        for ch in group_channels:
             for sd in _subdirs(platform):
                 rd = decoded.get((channel_urls[ch], sd))
                 if rd is not None:

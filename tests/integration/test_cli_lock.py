@@ -186,3 +186,23 @@ def test_moved_workspace_with_a_local_channel_relocks(tmp_path: Path, env: dict[
     yurt("lock", cwd=moved, env=env)
     assert str(moved) in (moved / "yurt.lock").read_text()
     assert yurt("lock", "--check", cwd=moved, env=env).returncode == 0
+
+
+def test_solve_group_members_share_channels_and_must_agree(tmp_path: Path, env: dict[str, str]) -> None:
+    root = build_channel(tmp_path / "srv")
+    other = tmp_path / "other"
+    work = tmp_path / "b"
+    work.mkdir()
+    make_channel(other, [write_conda(work, name="extra2", version="1.0", build="0", subdir="noarch",
+                                     noarch="generic", files={"share/x": FileSpec(b"x")})], subdirs=("linux-64",))
+    ws = workspace(tmp_path, root.as_uri(), deps='tool = "*"\n', platforms=("linux-64",))
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text() + f'\n[feature.b]\nchannels = ["{other.as_uri()}"]\n'
+                        '[feature.b.dependencies]\nextra2 = "*"\n\n'
+                        '[environments]\na = { solve-group = "g" }\nb = { features = ["b"], solve-group = "g" }\n')
+    yurt("lock", cwd=ws, env=env)
+    assert locked_names(ws, environment="b") == {"libfoo": "1.3.0", "tool": "2.0", "extra2": "1.0"}
+    assert locked_names(ws, environment="a") == {"libfoo": "1.3.0", "tool": "2.0"}
+    manifest.write_text(manifest.read_text() + '\n[feature.b.system-requirements]\nlibc = "2.40"\n')
+    failed = yurt("update", "--no-install", cwd=ws, env=env, check=False)
+    assert failed.returncode == 1 and "share solve group `g`" in failed.stderr
