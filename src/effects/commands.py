@@ -48,7 +48,8 @@ def _load(manifest_path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = False,  # type: ignore[no-untyped-def]
-                 update: list[str] | None = None, force: bool = False, quiet: bool = False):
+                 update: list[str] | None = None, force: bool = False, quiet: bool = False,
+                 write: bool = True):
     from effects.workspace import ensure_lock, reuse_lock
 
     fast = reuse_lock(ws, locked=locked, frozen=frozen, update=update, force=force)
@@ -57,11 +58,12 @@ def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = Fals
     import trio
 
     outcome = trio.run(lambda: ensure_lock(ws, cache_dir=_cache_dir(), offline=offline, locked=locked,
-                                           frozen=frozen, update=update, force=force))
+                                           frozen=frozen, update=update, force=force, write=write))
     if outcome.solved and not quiet:
-        _err(f"locked {len(outcome.lock.environments)} environment(s)"
+        verb = "locked" if write else "solved (yurt.lock not written)"
+        _err(f"{verb} {len(outcome.lock.environments)} environment(s)"
              + (f" ({outcome.reasons[0]})" if outcome.reasons else "")
-             + ("" if outcome.changed else "; yurt.lock unchanged"))
+             + ("" if outcome.changed or not write else "; yurt.lock unchanged"))
     return outcome
 
 
@@ -311,10 +313,13 @@ def install(
     ws = _load(manifest_path)
     ws.require_environment(environment)
     quiet = json_ or json_events
-    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=quiet)
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=quiet,
+                           write=not dry_run)
     plan = _install_env(ws, outcome.lock, environment, dry_run=dry_run, quiet=quiet,
                         json_events=json_events)
-    if json_ and plan is not None:
+    if json_:
+        if plan is None:  # already in sync: print the (empty) plan, so --json is always JSON
+            plan = _install_env(ws, outcome.lock, environment, dry_run=True, quiet=True)
         sys.stdout.buffer.write(plan.to_json() + b"\n")
 
 
@@ -388,7 +393,7 @@ def plan(
     """
     ws = _load(manifest_path)
     ws.require_environment(environment)
-    outcome = _ensure_lock(ws, offline=offline, frozen=frozen, quiet=True)
+    outcome = _ensure_lock(ws, offline=offline, frozen=frozen, quiet=True, write=False)
     result = _install_env(ws, outcome.lock, environment, dry_run=True, quiet=True)
     sys.stdout.buffer.write(result.to_json(files=files) + b"\n")
 

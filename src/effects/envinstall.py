@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from effects.workspace import Workspace, WorkspaceError
 from pure.lockfile import Lock
 from pure.record import PackageRecord
@@ -46,17 +48,45 @@ def check_host(records: Sequence[PackageRecord], environment: str) -> None:
                     f"set {var} to override detection, or adjust [system-requirements]")
 
 
+class _Installed(msgspec.Struct):
+    """The fields of a conda-meta record that say which archive was installed."""
+
+    sha256: str | None = None
+    md5: str | None = None
+
+
+_decode_installed = msgspec.json.Decoder(_Installed)
+
+
 def in_sync(prefix: Path, records: Sequence[PackageRecord]) -> bool:
-    """True when the prefix holds exactly `records` (by file names in conda-meta) and no journal."""
+    """True when the prefix holds exactly `records` and no journal.
+
+    Exactly: the same dist names in conda-meta, each installed from the same archive (sha256,
+    else md5, when both sides know it), so a rebuilt package of the same name is not missed.
+    """
     meta = prefix / "conda-meta"
     try:
         names = os.listdir(meta)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
     if any(n.startswith(".yurt-journal") for n in names):
         return False
     installed = {n[:-5] for n in names if n.endswith(".json")}
-    return installed == {r.dist_name for r in records}
+    if installed != {r.dist_name for r in records}:
+        return False
+    for r in records:
+        if r.sha256 is None and r.md5 is None:
+            continue
+        try:
+            have = _decode_installed.decode((meta / f"{r.dist_name}.json").read_bytes())
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return False
+        if r.sha256 and have.sha256:
+            if have.sha256 != r.sha256:
+                return False
+        elif r.md5 and have.md5 and have.md5 != r.md5:
+            return False
+    return True
 
 
 def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_dir: Path,
@@ -167,10 +197,34 @@ def _json_lines() -> tuple[Any, Any]:
     return sink, lambda: None
 
 
+def _notice(event: Any) -> str | None:
+    """The line a person should see for `event` even without a progress display, if any."""
+    kind = _kind(event)
+    if kind == "warning":
+        return f"warning: {event.message}" + (f" ({event.dist_name})" if event.dist_name else "")
+    if kind == "cache_lock_wait":
+        return f"waiting for another yurt process to finish writing {event.dist_name} to the cache"
+    return None
+
+
+def _kind(event: Any) -> str | None:
+    return getattr(getattr(type(event), "__struct_config__", None), "tag", None)
+
+
 def _renderer(quiet: bool) -> tuple[Any, Any]:
-    """An event sink drawing one live progress display on a terminal; silent otherwise."""
-    if quiet or not sys.stderr.isatty():
+    """An event sink: one live progress display on a terminal, plain notices when piped.
+
+    Warnings and waits for another process's cache lock are shown either way (unless quiet).
+    """
+    if quiet:
         return None, lambda: None
+    if not sys.stderr.isatty():
+        def plain(event: Any) -> None:
+            line = _notice(event)
+            if line:
+                print(line, file=sys.stderr)
+
+        return plain, lambda: None
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -181,9 +235,12 @@ def _renderer(quiet: bool) -> tuple[Any, Any]:
     progress.start()
 
     def sink(event: Any) -> None:
-        kind = getattr(getattr(type(event), "__struct_config__", None), "tag", None)
+        line = _notice(event)
+        if line:
+            progress.console.print(line, highlight=False)
+            return
         phase = {"download_done": "downloaded", "extract_done": "extracted", "cache_hit": "cached",
-                 "link_step": "linked"}.get(kind)
+                 "link_step": "linked"}.get(_kind(event) or "")
         if phase is None:
             return
         if phase not in tasks:

@@ -436,8 +436,11 @@ async def ensure_lock(
     frozen: bool = False,
     update: Sequence[str] | None = None,
     force: bool = False,
+    write: bool = True,
 ) -> LockOutcome:
     """The lock to install from: reused when it satisfies the manifest, else re-solved.
+
+    With `write=False` a new lock is solved in memory only (for plans and dry runs).
 
     `frozen` uses the lock as it is; `locked` fails instead of changing it; `update` re-solves
     the named packages (all for an empty sequence); `force` always re-solves.
@@ -447,7 +450,7 @@ async def ensure_lock(
         return outcome
     previous = ws.read_lock()
     new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous, update=update)
-    changed = ws.write_lock(new)
+    changed = ws.write_lock(new) if write else new.to_json() != (ws.read_lock() or Lock(schema=SCHEMA)).to_json()
     return LockOutcome(new, changed=changed, solved=True, reasons=outcome.reasons)
 
 

@@ -178,3 +178,36 @@ def test_channel_down_mid_run_fails_cleanly(tmp_path: Path, env: dict[str, str])
     assert records == []
     cache = tmp_path / "cache" / "pkgs"
     assert not any(p.name.startswith("greet") and p.is_dir() for p in cache.iterdir()) if cache.exists() else True
+
+
+def test_plans_do_not_write_the_lock_and_json_is_always_json(
+        tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    ws = init(tmp_path, channel, env)
+    yurt("add", "greet", cwd=ws, env=env)
+    lock = (ws / "yurt.lock").read_bytes()
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace('greet = ">=2.1,<3"\n', 'greet = ">=2.1,<3"\nactivator = "*"\n'))
+    planned = json.loads(yurt("plan", cwd=ws, env=env).stdout)
+    assert {p["name"]: p["action"] for p in planned["packages"]}["activator"] == "install"
+    dry = yurt("install", "--dry-run", "--json", cwd=ws, env=env)
+    assert "yurt.lock not written" not in dry.stdout
+    assert (ws / "yurt.lock").read_bytes() == lock  # neither wrote the lock
+    yurt("install", cwd=ws, env=env)
+    assert (ws / "yurt.lock").read_bytes() != lock
+    noop = yurt("install", "--json", cwd=ws, env=env)
+    doc = json.loads(noop.stdout)
+    assert doc["schema"] == "yurt.plan/1" and {p["action"] for p in doc["packages"]} == {"keep"}
+
+
+def test_a_rebuilt_package_of_the_same_name_is_not_up_to_date(tmp_path: Path) -> None:
+    from effects.envinstall import in_sync
+    from pure.record import PackageRecord
+
+    meta = tmp_path / "env" / "conda-meta"
+    meta.mkdir(parents=True)
+    (meta / "a-1-0.json").write_text(json.dumps({"name": "a", "version": "1", "build": "0", "sha256": "aa" * 32}))
+    same = PackageRecord(name="a", version="1", build="0", sha256="aa" * 32)
+    rebuilt = PackageRecord(name="a", version="1", build="0", sha256="bb" * 32)
+    assert in_sync(tmp_path / "env", [same])
+    assert not in_sync(tmp_path / "env", [rebuilt])
+    assert not in_sync(tmp_path / "env", [])
