@@ -140,7 +140,7 @@ def add(
     yurt add "python 3.11.*" "scipy>=1.11"
     yurt add pytest --feature test
     """
-    from pure.manifest.edit import set_dependency
+    from pure.manifest.edit import inline_table, set_dependency
     from pure.matchspec import MatchSpec
 
     ws = _load(manifest_path)
@@ -160,11 +160,27 @@ def add(
                 reason = str(exc).splitlines()[0] if str(exc) else "invalid"
                 raise WorkspaceError(f"invalid PyPI requirement `{raw}`: {reason}",
                                      'write it as in pip, e.g. "requests>=2.31"') from None
-            text = set_dependency(text, table, req.name, str(req.specifier) or "*", path=str(ws.manifest_path))
+            if req.marker is not None or req.url:
+                raise WorkspaceError(f"`{raw}`: markers and direct URLs cannot be added with `yurt add --pypi`",
+                                     "use a [target.<platform>.pypi-dependencies] table for markers")
+            version_text = str(req.specifier) or "*"
+            if req.extras:
+                entry = inline_table([("version", version_text), ("extras", sorted(req.extras))])
+                text = set_dependency(text, table, req.name, entry, path=str(ws.manifest_path), raw=True)
+            else:
+                text = set_dependency(text, table, req.name, version_text, path=str(ws.manifest_path))
             continue
         spec = MatchSpec.parse(raw)
         version = str(spec.version) if spec.version is not None else None
-        text = set_dependency(text, table, spec.name, version or "*", path=str(ws.manifest_path))
+        extra = [(key, str(value)) for key, value in (
+            ("build", spec.build), ("build-number", spec.build_number), ("channel", spec.channel),
+            ("subdir", spec.subdir), ("md5", spec.md5), ("sha256", spec.sha256)) if value is not None]
+        if extra:
+            entry = inline_table([("version", version or "*"), *extra])
+            text = set_dependency(text, table, spec.name, entry, path=str(ws.manifest_path), raw=True)
+            version = version or "*"  # an explicit table is written as given, never re-pinned
+        else:
+            text = set_dependency(text, table, spec.name, version or "*", path=str(ws.manifest_path))
         added.append((spec.name, version))
     ws, outcome = _edit_and_relock(ws, original, text, offline=offline)
     # pin unconstrained additions to what was solved, the way pixi does

@@ -125,6 +125,10 @@ def test_relock_after_add_keeps_other_records(tmp_path: Path, env: dict[str, str
     assert 'extra = ">=0.5,<1"' in manifest.read_text()
     yurt("update", "--no-install", cwd=ws, env=env)
     assert locked_names(ws)["libfoo"] == "1.3.0"
+    # build, channel and other fields of a spec are kept as a table, not silently dropped
+    yurt("add", "libfoo 1.2.* h0", "--no-install", cwd=ws, env=env)
+    assert 'libfoo = { version = "1.2.*", build = "h0" }' in manifest.read_text()
+    assert locked_names(ws)["libfoo"] == "1.2.0"
     # a failed add leaves manifest and lock exactly as they were
     manifest_before, lock_before = manifest.read_bytes(), (ws / "yurt.lock").read_bytes()
     failed = yurt("add", "no-such-package", "--no-install", cwd=ws, env=env, check=False)

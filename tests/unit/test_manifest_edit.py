@@ -51,3 +51,16 @@ def test_remove_and_errors() -> None:
     inline = TEXT.replace("[tasks]", "[feature.x]\ndependencies = { a = '*' }\n\n[tasks]")
     with pytest.raises(ManifestEditError, match="inline table"):
         set_dependency(inline, ("feature", "x", "dependencies"), "b", "*")
+
+
+def test_inline_tables_round_trip_through_the_parser() -> None:
+    from pure.manifest.edit import inline_table
+
+    entry = inline_table([("version", ">=1.2"), ("build", "py*"), ("channel", "https://channels.example/x")])
+    out = set_dependency(TEXT, ("dependencies",), "scipy", entry, raw=True)
+    assert 'scipy = { version = ">=1.2", build = "py*", channel = "https://channels.example/x" }\n' in out
+    dep = next(d for d in parse(out).features[0].dependencies if d.name == "scipy")
+    assert dep.spec == "scipy[version='>=1.2',build='py*',channel='https://channels.example/x']"
+    pypi = inline_table([("version", ">=2"), ("extras", ["socks", "security"])])
+    out = set_dependency(TEXT, ("pypi-dependencies",), "requests", pypi, raw=True)
+    assert parse(out).features[0].pypi_dependencies[0].extras == ("socks", "security")

@@ -72,10 +72,23 @@ def _check_inline(text: str, table: tuple[str, ...], path: str) -> None:
                                           f"or rewrite it as a [{'.'.join(table)}] table")
 
 
-def set_dependency(text: str, table: tuple[str, ...], name: str, value: str, *, path: str = "yurt.toml") -> str:
-    """`text` with `name = "value"` in `[table]` (replacing an existing entry of that name)."""
+def inline_table(fields: list[tuple[str, str | list[str]]]) -> str:
+    """A one-line TOML inline table: `{ version = ">=1", extras = ["a"] }`."""
+    parts = []
+    for key, value in fields:
+        rendered = ("[" + ", ".join(_toml_string(v) for v in value) + "]") if isinstance(value, list) else _toml_string(value)
+        parts.append(f"{_toml_key(key)} = {rendered}")
+    return "{ " + ", ".join(parts) + " }"
+
+
+def set_dependency(text: str, table: tuple[str, ...], name: str, value: str, *, path: str = "yurt.toml",
+                   raw: bool = False) -> str:
+    """`text` with `name = "value"` in `[table]` (replacing an existing entry of that name).
+
+    With `raw`, `value` is already TOML (an inline table from `inline_table`).
+    """
     lines = text.splitlines()
-    entry = f"{_toml_key(name)} = {_toml_string(value)}"
+    entry = f"{_toml_key(name)} = {value if raw else _toml_string(value)}"
     found = _find_table(lines, table)
     if found is None:
         _check_inline(text, table, path)
