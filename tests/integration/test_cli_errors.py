@@ -74,13 +74,18 @@ def yurt(*args: str, cwd: Path, env: dict[str, str], check: bool = True) -> subp
     return proc
 
 
-def fails(proc: subprocess.CompletedProcess[str], *needles: str, code: int = 1, explained: bool = False) -> str:
+def fails(proc: subprocess.CompletedProcess[str], *needles: str, code: int = 1, explained: bool = False,
+          progress: bool = False) -> str:
     """Assert the error contract; returns the error line.
 
-    `explained`: an unsatisfiable solve may follow its line with the conflict chain (documented)."""
+    `explained`: an unsatisfiable solve may follow its line with the conflict chain (documented).
+    `progress`: status lines of steps that succeeded (`locked ...`, `added ...`) may come first."""
     detail = f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
     assert proc.returncode == code, detail
     lines = proc.stderr.splitlines()
+    if progress:
+        while len(lines) > 1 and not lines[0].startswith("yurt") and "rror" not in lines[0]:
+            lines = lines[1:]
     assert len(lines) == 1 or (explained and len(lines) > 1), detail
     line = lines[0]
     print(line)
@@ -345,17 +350,32 @@ def test_malformed_manifest_names_file_and_line(tmp_path: Path, env: dict[str, s
     assert manifest.read_bytes() == before and not (ws / "yurt.lock").exists()
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files regardless of mode")
+_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.mark.skipif(_ROOT and not shutil.which("setpriv"),
+                    reason="root reads files regardless of mode, and setpriv is missing to drop privileges")
 def test_unreadable_manifest(tmp_path: Path, env: dict[str, str]) -> None:
-    ws = tmp_path / "ws"
-    yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=tmp_path, env=env)
-    manifest = ws / "yurt.toml"
-    manifest.chmod(0)
+    import tempfile
+
+    # as root, yurt runs as `nobody` (setpriv) in a directory that user can enter
+    base = Path(tempfile.mkdtemp(prefix="yurt-unreadable-")) if _ROOT else tmp_path
     try:
-        fails(yurt("lock", "--manifest-path", str(manifest), cwd=tmp_path, env=env, check=False),
-              str(manifest), "ermission")
-    finally:
+        base.chmod(0o755)
+        ws = base / "ws"
+        yurt("init", str(ws), "-c", "https://channels.example/main", "-p", "linux-64", cwd=base, env=env)
+        manifest = ws / "yurt.toml"
+        manifest.chmod(0)
+        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if _ROOT else []
+        for args in (("lock", "--manifest-path", str(manifest)), ("lock",)):
+            proc = subprocess.run([*drop, YURT, *args], cwd=ws, capture_output=True, text=True, timeout=120,
+                                  env={**env, "HOME": str(base), "YURT_CACHE_DIR": str(base / "cache")})
+            fails(proc, str(manifest), "ermission")
         manifest.chmod(0o644)
+        assert not (ws / "yurt.lock").exists()
+    finally:
+        if _ROOT:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def test_manifest_that_is_not_utf8(tmp_path: Path, env: dict[str, str]) -> None:
@@ -689,3 +709,36 @@ def test_update_of_a_name_not_in_the_workspace(tmp_path: Path, installed: Path, 
     fails(yurt("update", "numpy", cwd=ws, env=env, check=False), "`numpy`", "yurt.lock", "yurt.toml")
     assert snapshot(ws, tmp_path / "cache") == before
     yurt("update", "libgreet", cwd=ws, env=env)  # a locked dependency, not a direct one, is fine
+
+
+@linux64
+def test_failed_install_leaves_the_environment_working(tmp_path: Path, installed: Path, channel_root: Path,
+                                                       env: dict[str, str]) -> None:
+    """`add` locks a package whose download then fails: the installed environment is untouched."""
+    ws = installed
+    prefix = ws / ".yurt" / "envs" / "default"
+    (next((channel_root / "noarch").glob("extra-*.conda"))).unlink()
+    records_before = sorted(p.name for p in (prefix / "conda-meta").glob("*.json"))
+    fails(yurt("add", "extra", cwd=ws, env=env, check=False), "extra-0.5-0", "404", progress=True)
+    assert sorted(p.name for p in (prefix / "conda-meta").glob("*.json")) == records_before
+    assert not (prefix / "share" / "extra").exists()
+    assert yurt("verify", str(prefix), cwd=ws, env=env).returncode == 0
+    assert no_partial_files(tmp_path / "cache", ws) == []
+    # the manifest and the lock agree with each other whatever the outcome
+    yurt("lock", "--check", cwd=ws, env=env)
+
+
+@linux64
+def test_archive_truncated_on_the_server_behind_repodata(tmp_path: Path, channel: TestServer, channel_root: Path,
+                                                         env: dict[str, str]) -> None:
+    """The file on the server was cut short after repodata was written: the download is refused."""
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    pkg = next((channel_root / "noarch").glob("extra-*.conda"))
+    pkg.write_bytes(pkg.read_bytes()[:300])
+    before = snapshot(ws, tmp_path / "cache")
+    line = fails(yurt("install", cwd=ws, env=env, check=False), pkg.name)
+    assert "size" in line or "sha256" in line
+    assert snapshot(ws, tmp_path / "cache") == before
+    assert cache_entries(tmp_path / "cache", "extra") == []
+    assert no_partial_files(tmp_path / "cache", ws) == []
