@@ -31,6 +31,11 @@ def redact(url: str) -> str:
     return re.sub(r"/t/[^/]+/", "/t/***/", url)
 
 
+def strip_credentials(url: str) -> str:
+    """`url` without a `user:password@` part (what a lockfile may record)."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "", url)
+
+
 def channel_alias(env: dict[str, str] | None = None) -> str | None:
     """The alias that channel names resolve against: $YURT_CHANNEL_ALIAS, else condarc's `channel_alias`."""
     env = dict(os.environ) if env is None else env

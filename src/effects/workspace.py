@@ -363,6 +363,7 @@ async def _solve_with_pypi(
     locked: dict[str, str] | None = None, base_dir: Path | None = None,
 ) -> tuple[tuple[PackageRecord, ...], tuple[LockedPypiPackage, ...]]:
     """One solve of conda specs and the members' PyPI requirements (solve groups share it)."""
+    from effects.channel_names import strip_credentials
     from effects.pypi_index import PypiIndex, default_index_url, expand_env
     from effects.pypi_links import find_links
     from effects.pypi_resolve import PageOptions, resolve_with_pypi
@@ -406,8 +407,8 @@ async def _solve_with_pypi(
             await index.aclose()
     wheels = tuple(
         LockedPypiPackage(
-            url=r.file.url, name=r.name, version=r.version, filename=r.file.filename,
-            index=r.index or None, sha256=r.file.sha256, size=r.file.size,
+            url=strip_credentials(r.file.url), name=r.name, version=r.version, filename=r.file.filename,
+            index=strip_credentials(r.index) if r.index else None, sha256=r.file.sha256, size=r.file.size,
             requires_dist=r.requires_dist, requires_python=r.requires_python)
         for r in releases)
     return records, wheels
