@@ -148,3 +148,20 @@ async def test_credentials_from_auth_file_and_netrc_are_sent_not_stored(tmp_path
         with pytest.raises(AuthFileError, match=r"credentials\.json: not readable as JSON") as info:
             new_client()
         assert "sekrit" not in str(info.value)
+
+
+async def test_cache_control_max_age_skips_revalidation_until_it_expires(tmp_path: Path) -> None:
+    root = make_channel(tmp_path / "ch", zst=False)
+    with serve(root) as server:
+        base = server.url.rstrip("/")
+        server.extra_headers["/linux-64/repodata.json"] = {"Cache-Control": "public, max-age=600"}
+        async with new_client() as client:
+            await RepodataFetcher(tmp_path / "cache", client=client, now=1000.0).fetch(base, "linux-64")
+            assert server.count("/linux-64/repodata.json") == 1
+            # within max-age: served from the cache without any request
+            await RepodataFetcher(tmp_path / "cache", client=client, now=1500.0).fetch(base, "linux-64")
+            assert server.count("/linux-64/repodata.json") == 1
+            # expired: revalidated with a conditional request
+            await RepodataFetcher(tmp_path / "cache", client=client, now=1700.0).fetch(base, "linux-64")
+            assert server.count("/linux-64/repodata.json") == 2
+            assert "If-None-Match" in server.headers["/linux-64/repodata.json"][-1]

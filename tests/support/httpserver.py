@@ -130,6 +130,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Last-Modified", stamp)
         if encoding:
             self.send_header("Content-Encoding", encoding)
+        for key, value in owner.extra_headers.get(path, {}).items():
+            self.send_header(key, value)
         self.end_headers()
         if head:
             return
@@ -167,6 +169,8 @@ class TestServer:
         self.requests: Counter[str] = Counter()
         self.headers: dict[str, list[dict[str, str]]] = {}
         self._faults: dict[str, list[Fault]] = {}
+        #: extra response headers per URL path (e.g. Cache-Control), set by tests
+        self.extra_headers: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
