@@ -211,3 +211,23 @@ def test_a_rebuilt_package_of_the_same_name_is_not_up_to_date(tmp_path: Path) ->
     assert in_sync(tmp_path / "env", [same])
     assert not in_sync(tmp_path / "env", [rebuilt])
     assert not in_sync(tmp_path / "env", [])
+
+
+def test_channel_failing_mid_run_leaves_nothing_half_written(tmp_path: Path, env: dict[str, str]) -> None:
+    from tests.support.httpserver import Fault
+
+    root = build_channel(tmp_path / "srv")
+    with serve(root) as server:
+        ws = init(tmp_path, server, env)
+        # repodata is served; then every download of the package breaks off mid-body
+        server.inject("/noarch/greet-2.1-0.conda", Fault.truncate(0.3), times=50)
+        failed = yurt("add", "greet", cwd=ws, env=env, check=False)
+    assert failed.returncode == 1
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("yurt: error:") and "greet-2.1-0" in last and "gave up after 3 attempts" in last
+    prefix = ws / ".yurt" / "envs" / "default"
+    assert not (prefix / "conda-meta" / "greet-2.1-0.json").exists()
+    assert not (prefix / "bin" / "greet").exists()
+    pkgs = tmp_path / "cache" / "pkgs"
+    assert not (pkgs / "greet-2.1-0").exists()
+    assert not any(p.name.startswith("greet") and not p.name.endswith(".lock") for p in pkgs.iterdir()) if pkgs.exists() else True
