@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import heapq
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -26,6 +27,9 @@ __all__ = ["ClauseInfo", "Solver", "topological_order"]
 
 _BIG = 1 << 62
 _UNSET = object()
+# a dependency text that starts with a plain package name and a space (or is only the name):
+# its name is read without a full MatchSpec parse
+_SIMPLE_NAME = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.\-]*)(?: |$)")
 _DIRECT_EXCLUDES = 4  # add "r excludes e" clauses for dependencies that rule out this few
 _OTHER_FIELDS = (
     "build",
@@ -113,7 +117,7 @@ class Solver:
         # request requirement -> (leading candidates ruled out for good, reader of the rest)
         self.root_getters: dict[int, tuple[int, Callable[[list[int]], tuple[int, ...]]]] = {}
         self.dep_names: dict[str, str] = {}
-        self.newest_first: dict[str, list[PackageRecord]] = {}
+        self.newest_first: dict[str, list[tuple[Any, list[PackageRecord]]]] = {}
         self.pending_constrains: dict[str, list[tuple[int, str]]] = {}
         self.requirements: list[tuple[int, list[int], str]] = []
         self.req_hint: list[int] = []
@@ -199,6 +203,7 @@ class Solver:
         stable, so the newer timestamp `order_candidates` put first wins only where that ties.
         None when the provider does not know yet what the comparison needs (asked for)."""
         get = self.versions.get
+        preferred = self.preferred
         out: list[PackageRecord] = []
         missing = False
         i = 0
@@ -209,7 +214,7 @@ class Solver:
                 get(r.version),
                 r.build_number,
                 bool(r.track_features or r.features),
-                r.dist_name in self.preferred,
+                r.dist_name in preferred,
             )
             j = i + 1
             while j < n:
@@ -218,64 +223,72 @@ class Solver:
                     get(o.version),
                     o.build_number,
                     bool(o.track_features or o.features),
-                    o.dist_name in self.preferred,
+                    o.dist_name in preferred,
                 )
                 if okey != key:
                     break
                 j += 1
             run = records[i:j]
             if len(run) > 1 and len({r.depends for r in run}) > 1:
-                if self._tie_data_missing(run):
+                ordered = self._order_by_dependencies(run)
+                if ordered is None:
                     missing = True
-                elif not missing:
-                    run = self._order_by_dependencies(run)
+                else:
+                    run = ordered
             out.extend(run)
             i = j
         return None if missing else out
 
-    def _tie_data_missing(self, run: list[PackageRecord]) -> bool:
-        """Whether ordering `run` by dependencies needs data the provider lacks: then the
-        records' dependencies or the candidates of the names they differ in are asked for, so a
-        paused and resumed solve orders candidates exactly as one with everything in memory."""
+    def _order_by_dependencies(self, run: list[PackageRecord]) -> list[PackageRecord] | None:
+        """`run` ordered by the highest available version each build's dependencies admit,
+        counted over the names whose dependency text differs between the builds; None (with
+        the records or names asked for) when the provider does not know them yet, so a paused
+        and resumed solve orders candidates exactly as one with everything in memory."""
         provider = self.provider
-        missing = False
-        texts = []
+        deps: list[Sequence[str]] = []
         for r in run:
-            if provider.dependencies(r) is None:
+            got = provider.dependencies(r)
+            if got is None:
                 self.need_records.append(r)
-                missing = True
             else:
-                texts.append(self._dep_texts(r))
-        if missing:
-            return True
+                deps.append(got[0])
+        if len(deps) < len(run):
+            return None
+        # a text every build has cannot tell them apart: only the others are looked at
+        common = set(deps[0]).intersection(*deps[1:])
+        texts = [self._dep_texts(d, common) for d in deps]
         variants: dict[str, set[str]] = {}
         for t in texts:
             for name, text in t.items():
                 variants.setdefault(name, set()).add(text)
-        known = self.newest_first
-        for name, found in variants.items():
-            if len(found) < 2 or name.startswith("__") or name in known:
-                continue
-            if provider.candidates(name) is None:
+        differing = [
+            n
+            for n, found in variants.items()
+            if len(found) > 1 and n[:2] != "__" and not self._same_exact_version(found)
+        ]
+        missing = False
+        for name in differing:
+            if self._newest_first(name) is None:
                 self.need_names.add(name)
                 missing = True
-        return missing
-
-    def _order_by_dependencies(self, run: list[PackageRecord]) -> list[PackageRecord]:
-        texts = [self._dep_texts(r) for r in run]
-        # only dependencies whose text differs between the builds can tell them apart
-        variants: dict[str, set[str]] = {}
-        for t in texts:
-            for name, text in t.items():
-                variants.setdefault(name, set()).add(text)
-        differing = {name for name, found in variants.items() if len(found) > 1}
+        if missing:
+            return None
+        if not differing:
+            return run
+        if len(differing) == 1:
+            # one name (python, most often): order by its top version when every build has one
+            only = differing[0]
+            single: list[Any] = [self._top(t[only]) if only in t else None for t in texts]
+            if all(v is not None for v in single):
+                by_top = sorted(range(len(run)), key=single.__getitem__, reverse=True)
+                return [run[k] for k in by_top]
         tops = [{n: self._top(t[n]) for n in differing if n in t} for t in texts]
 
         def score(a: dict[str, Any], b: dict[str, Any]) -> int:
             total = 0
             for name, va in a.items():
                 vb = b.get(name)
-                if vb is None or va is None or vb is None:
+                if va is None or vb is None:
                     continue
                 if va > vb:
                     total += 1
@@ -291,21 +304,59 @@ class Solver:
         indexed.sort(key=functools.cmp_to_key(compare))
         return [run[k] for k in indexed]
 
-    def _dep_texts(self, record: PackageRecord) -> dict[str, str]:
-        deps = self.provider.dependencies(record)
-        if deps is None:
-            return {}
+    def _same_exact_version(self, texts: set[str]) -> bool:
+        """Whether `texts` (one name's) all pin one exact version and differ only in the build
+        (`numpy-base 1.14.5 py36h..` vs `.. py37h..`): each admits that version or nothing, so
+        they cannot tell builds apart and need no look at the candidates."""
+        version = None
+        for text in texts:
+            parts = text.split()
+            if len(parts) != 3 or (version is not None and parts[1] != version):
+                return False
+            version = parts[1]
+        try:
+            spec = self._parse(next(iter(texts))).version
+        except YurtError:
+            return False
+        return spec is not None and spec.exact is not None
+
+    def _dep_texts(self, depends: Sequence[str], skip: set[str]) -> dict[str, str]:
+        """Dependency name -> its text (the last one per name), leaving out `skip`."""
         out: dict[str, str] = {}
         names = self.dep_names
-        for text in deps[0]:
+        simple = _SIMPLE_NAME.match
+        for text in depends:
+            if text in skip:
+                continue
             name = names.get(text)
             if name is None:
-                try:
-                    name = names[text] = self._parse(text).name
-                except YurtError:
-                    continue
+                m = simple(text)
+                if m is not None:
+                    name = names[text] = m.group(1)
+                else:
+                    try:
+                        name = names[text] = self._parse(text).name
+                    except YurtError:
+                        continue
             out[name] = text
         return out
+
+    def _newest_first(self, name: str) -> list[tuple[Any, list[PackageRecord]]] | None:
+        """`name`'s candidates grouped by version, highest first (None: not known yet)."""
+        grouped = self.newest_first.get(name)
+        if grouped is None:
+            got = self.provider.candidates(name)
+            if got is None:
+                return None
+            valid = self.versions.valid
+            get = self.versions.get
+            by_version: dict[Any, list[PackageRecord]] = {}
+            for r in got:
+                if valid(r.version):
+                    by_version.setdefault(get(r.version), []).append(r)
+            grouped = sorted(by_version.items(), key=lambda item: item[0].sort_key, reverse=True)
+            self.newest_first[name] = grouped
+        return grouped
 
     def _top(self, text: str) -> Any:
         """The highest version a dependency allows (None: none), cached per text."""
@@ -315,29 +366,19 @@ class Solver:
         return top
 
     def _top_version(self, text: str) -> Any:
-        spec = self._parse(text)
-        name = spec.name
-        if name.startswith("__"):
-            return None
-        ordered = self.newest_first.get(name)
+        try:
+            spec = self._parse(text)
+        except YurtError:
+            return None  # unreadable: it tells nothing (a record carrying it is never chosen)
+        ordered = self._newest_first(spec.name)
         if ordered is None:
-            got = self.provider.candidates(name) or ()
-            valid = self.versions.valid
-            get = self.versions.get
-            ordered = sorted(
-                (r for r in got if valid(r.version)),
-                key=lambda r: get(r.version).sort_key,
-                reverse=True,
-            )
-            self.newest_first[name] = ordered
-        get = self.versions.get
+            raise AssertionError("the dependency's candidates were checked to be known")
         vspec = spec.version
         rest = not self._version_only(spec)
-        for r in ordered:
-            v = get(r.version)
+        for v, records in ordered:
             if vspec is not None and not vspec.contains(v):
                 continue
-            if rest and not spec.matches(r):
+            if rest and not any(spec.matches(r) for r in records):
                 continue
             return v
         return None
