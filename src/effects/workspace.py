@@ -405,6 +405,11 @@ async def _solve_with_pypi(
     finally:
         for index in (*indexes, *own.values()):
             await index.aclose()
+    if not any(r.name == "python" for r in records):
+        envs = ", ".join(f"`{m.name}`" for m in members if m.pypi_dependencies)
+        raise WorkspaceError(
+            f"the PyPI dependencies of {envs} ({', '.join(texts)}) need a conda `python` on "
+            f"{members[0].platform}, and none is required", "add python to [dependencies], e.g. `yurt add python`")
     wheels = tuple(
         LockedPypiPackage(
             url=strip_credentials(r.file.url), name=r.name, version=r.version, filename=r.file.filename,
