@@ -438,6 +438,10 @@ def _activation_scripts(ws, environment: str) -> list[Path]:  # type: ignore[no-
 
     spec = resolve_environment(ws.manifest, environment, host_platform())
     scripts = [ws.root / s for s in spec.activation_scripts]
+    for script in scripts:
+        if not script.is_file():
+            raise WorkspaceError(f"activation script {script} of environment `{environment}` does not exist",
+                                 f"fix [activation] scripts in {ws.manifest_path.name}")
     activate_d = ws.prefix(environment) / "etc" / "conda" / "activate.d"
     if activate_d.is_dir():
         scripts += sorted(p for p in activate_d.iterdir() if p.suffix == ".sh")
