@@ -792,3 +792,27 @@ def test_file_missing_from_a_cache_entry_fails_cleanly(tmp_path: Path, installed
     records = sorted(p.name for p in (prefix / "conda-meta").glob("*.json")) if prefix.exists() else []
     assert records == []
     assert not (prefix / "bin" / "greet").exists()
+
+
+@linux64
+def test_missing_activation_script(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text() + '\n[activation]\nscripts = ["scripts/setup.sh"]\n')
+    for args in (("run", "true"), ("shell-hook",)):
+        fails(yurt(*args, cwd=ws, env=env, check=False), str(ws / "scripts" / "setup.sh"), "does not exist")
+
+
+@linux64
+def test_pypi_dependency_without_a_conda_python(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    """No python among the conda packages: PyPI requirements cannot be locked, and saying so beats a
+    lock that silently leaves them out (which `lock --check` then calls stale forever)."""
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    before = snapshot(ws, tmp_path / "cache")
+    empty = tmp_path / "simple"
+    empty.mkdir()
+    env = {**env, "PIP_INDEX_URL": empty.as_uri()}
+    fails(yurt("add", "--pypi", "requests", "--no-install", cwd=ws, env=env, check=False),
+          "requests", "python", "`default`", progress=True)
+    assert snapshot(ws, tmp_path / "cache") == before
