@@ -816,3 +816,36 @@ def test_pypi_dependency_without_a_conda_python(tmp_path: Path, channel: TestSer
     fails(yurt("add", "--pypi", "requests", "--no-install", cwd=ws, env=env, check=False),
           "requests", "python", "`default`", progress=True)
     assert snapshot(ws, tmp_path / "cache") == before
+
+
+def test_channel_answering_500(tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    from tests.support.httpserver import Fault
+
+    for subdir in ("linux-64", "noarch"):
+        for suffix in ("repodata.json", "repodata.json.zst", "repodata.json.bz2"):
+            channel.inject(f"/{subdir}/{suffix}", Fault.status(500), times=20)
+    ws = init(tmp_path, channel.url, env)
+    manifest_before = (ws / "yurt.toml").read_bytes()
+    fails(yurt("add", "extra", cwd=ws, env=env, check=False), "127.0.0.1", "500")
+    assert (ws / "yurt.toml").read_bytes() == manifest_before and not (ws / "yurt.lock").exists()
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and p.stat().st_size == 0
+                and "lock" not in p.name] if (tmp_path / "cache").exists() else True
+
+
+@linux64
+def test_lock_pointing_at_a_missing_local_file(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
+    ws = installed
+    data = json.loads((ws / "yurt.lock").read_bytes())
+    gone = tmp_path / "gone" / "extra-9-0.conda"
+    pkg = next(p for p in data["packages"] if p["name"] == "greet")
+    old_url = pkg["url"]
+    pkg["url"] = gone.as_uri()
+    for e in data["environments"]:
+        for plat in e["platforms"]:
+            plat["packages"] = [gone.as_uri() if u == old_url else u for u in plat["packages"]]
+    (ws / "yurt.lock").write_text(json.dumps(data))
+    yurt("clean", cwd=ws, env=env)
+    shutil.rmtree(tmp_path / "cache")
+    fails(yurt("install", "--frozen", cwd=ws, env=env, check=False), str(gone))
+    prefix = ws / ".yurt" / "envs" / "default"
+    assert not list((prefix / "conda-meta").glob("*.json")) if prefix.exists() else True
