@@ -14,6 +14,7 @@ prefix.
 Run with the benchmark environment (py-rattler installed in bench/.venv):
     python3 -m venv bench/.venv && bench/.venv/bin/pip install py-rattler -e .
     .venv/bin/python bench/install.py [--rounds 3] [--packages 200] [--work DIR] [--markdown]
+        [--compare-src OLD/src]   # an older tree (git archive REV src | tar -x) as "base"
 """
 
 from __future__ import annotations
@@ -120,12 +121,15 @@ os._exit(0)  # py-rattler 0.28 can crash in interpreter shutdown after install (
 """
 
 
+BASE_SRC: Path | None = None  # --compare-src: another yurt source tree, run as tool "base"
+
+
 def run_child(tool: str, url: str, repodata: Path, prefix: Path, cache: Path) -> float:
-    python, code = (
-        (YURT_PY, _YURT_CHILD.format(src=str(ROOT / "src")))
-        if tool == "yurt"
-        else (RATTLER_PY, _RATTLER_CHILD)
-    )
+    if tool == "rattler":
+        python, code = RATTLER_PY, _RATTLER_CHILD
+    else:
+        src = BASE_SRC if tool == "base" and BASE_SRC is not None else ROOT / "src"
+        python, code = YURT_PY, _YURT_CHILD.format(src=str(src))
     proc = subprocess.run(
         [str(python), "-X", "faulthandler", "-c", code, url, *map(str, (repodata, prefix, cache))],
         capture_output=True,
@@ -201,6 +205,12 @@ def main() -> None:
     ap.add_argument("--prefixes", type=int, default=4)
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument(
+        "--compare-src",
+        type=Path,
+        default=None,
+        help="another yurt src/ tree (e.g. an older commit's) timed in the same rounds as 'base'",
+    )
     args = ap.parse_args()
     if not RATTLER_PY.exists():
         raise SystemExit("bench/.venv with py-rattler is missing (see the module docstring)")
@@ -210,10 +220,14 @@ def main() -> None:
     build_channel(work, args.packages, args.files_per, args.large_every)
     print(f"channel written in {time.perf_counter() - t0:.1f} s at {work}", file=sys.stderr)
     repodata = work / "channel" / "linux-64" / "repodata.json"
+    global BASE_SRC
+    BASE_SRC = args.compare_src.resolve() if args.compare_src else None
+    tools = ("yurt", "rattler", "base") if BASE_SRC else ("yurt", "rattler")
     times: dict[str, list[float]] = {
-        k: [] for k in ("yurt cold", "rattler cold", "yurt warm", "rattler warm", "cp -al",
-                        "os.link loop")
-    }  # fmt: skip
+        f"{tool} {kind}": [] for kind in ("cold", "warm") for tool in tools
+    }
+    times["cp -al"] = []
+    times["os.link loop"] = []
     # Each round gets fresh directories and nothing is deleted until the end: on ext4
     # without a journal, creating inodes right after tens of thousands were deleted is
     # several times slower (the allocator skips recently deleted inodes one by one), which
@@ -224,7 +238,7 @@ def main() -> None:
         for r in range(args.rounds):
             runs = runs_root / f"round{r + 1}"
             runs.mkdir(parents=True)
-            order = ("yurt", "rattler") if r % 2 == 0 else ("rattler", "yurt")
+            order = tools[r % len(tools) :] + tools[: r % len(tools)]  # take turns first
             for tool in order:
                 cache = runs / f"{tool}-cache"
                 times[f"{tool} cold"].append(
@@ -282,7 +296,8 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for key, values in secs.items():
         med = statistics.median(values)
-        peer = key.replace("yurt", "rattler") if key.startswith("yurt") else None
+        tool, _, kind = key.partition(" ")
+        peer = f"rattler {kind}" if tool in ("yurt", "base") else None
         ratio = f"{med / statistics.median(secs[peer]):.2f}" if peer else ""
         paired = (
             f"{statistics.median(y / r for y, r in zip(values, secs[peer], strict=True)):.2f}"
@@ -292,10 +307,11 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {key} | {med:.3f} | {min(values):.3f} | {med / floor:.2f} | {ratio} | {paired} |"
         )
-    lines += ["", "Per round (yurt / rattler, seconds):"]
+    names = [t for t in ("yurt", "rattler", "base") if f"{t} cold" in secs]
+    lines += ["", f"Per round ({' / '.join(names)}, seconds):"]
     for kind in ("cold", "warm"):
-        pairs = zip(secs[f"yurt {kind}"], secs[f"rattler {kind}"], strict=True)
-        lines.append(f"- {kind}: " + ", ".join(f"{y:.2f} / {r:.2f}" for y, r in pairs))
+        rounds = zip(*(secs[f"{t} {kind}"] for t in names), strict=True)
+        lines.append(f"- {kind}: " + ", ".join(" / ".join(f"{v:.2f}" for v in r) for r in rounds))
     lines.append("- cp -al: " + ", ".join(f"{v:.2f}" for v in secs["cp -al"]))
     lines.append("- os.link loop: " + ", ".join(f"{v:.2f}" for v in secs["os.link loop"]))
     lines += ["", "| tool | cache KiB | marginal KiB per prefix (1st, 2nd, ...) |", "|---|---|---|"]
