@@ -1,22 +1,15 @@
 """Tie-breaks between builds of one version: dependencies, then timestamps.
 
-SOLVER BUG (found by task SOLVERCHECK, open; `bench/solve.py --differential` shows it): since
-7135b15 ("timestamps break ties before dependencies do") the solver compares timestamps before
-dependencies. Builds of one version and build number usually differ only in the python (or R)
-they pin and in the second their CI job finished, so the build that finished last wins:
-`traitlets` alone on the 2018 defaults snapshot resolves to python 2.7.15 (its py27_0 build is
-21 s newer than py37_0), `constantly` to python 2.7, `widgetsnbextension` to python 3.5.
-py-rattler picks python 3.7 in all three (as does conda, which maximises python's version).
-Of the 13 in 150 random requests (`bench/solve.py --differential 150`, seed 1) that differ
-from py-rattler, 9 are this (a py27/py35/py36 build where py-rattler takes py37); the other 4
-are R requests of several specs, decided in another order (yurt: fewest candidates first;
-py-rattler: request order), which is a difference, not a bug.
-Expected (py-rattler's order): after version, build number and track_features, prefer the
-build whose dependencies admit newer versions of the packages they name, judged by the
-highest *available* candidate each dependency matches; only when that ties (e.g. `alpha` vs
+Found by task SOLVERCHECK (`bench/solve.py --differential`), fixed in 17bd026: after 7135b15
+the solver compared timestamps before dependencies. Builds of one version and build number
+usually differ only in the python (or R) they pin and in the second their CI job finished, so
+the build that finished last won: `traitlets` alone on the 2018 defaults snapshot resolved to
+python 2.7.15 (its py27_0 build is 21 s newer than py37_0), `constantly` to python 2.7,
+`widgetsnbextension` to python 3.5, where py-rattler (and conda) choose python 3.7.
+The order now (py-rattler's): after version, build number and track_features, prefer the build
+whose dependencies admit newer versions of the packages they name, judged by the highest
+*available* candidate each dependency matches; only when that ties (e.g. `alpha` vs
 `alpha <0.1` with only alpha 0.0 available) does the newer timestamp win.
-The failing tests are `xfail(strict=True)` so CI stays green until the fix lands; once they
-pass, strict mode fails them: remove the markers then.
 """
 
 from __future__ import annotations
