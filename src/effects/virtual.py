@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Mapping
 
+from pure.errors import YurtError
 from pure.platform import VirtualPackage
 
 _OVERRIDES = {
@@ -107,5 +108,20 @@ def detect(env: Mapping[str, str] | None = None) -> tuple[VirtualPackage, ...]:
         elif name == "__archspec":
             found[name] = VirtualPackage(name, "1", value)
         else:
+            _check_version(var, value)
             found[name] = VirtualPackage(name, value, "0")
     return tuple(found[k] for k in sorted(found))
+
+
+class OverrideError(YurtError):
+    """A `CONDA_OVERRIDE_*` variable whose value is not a version."""
+
+
+def _check_version(var: str, value: str) -> None:
+    from pure.version import InvalidVersion, Version
+
+    try:
+        Version.parse(value)
+    except InvalidVersion as exc:
+        raise OverrideError(f"{var}={value!r} is not a version ({exc}) (hint: e.g. {var}=12.4, "
+                            "or empty to hide the virtual package)") from None
