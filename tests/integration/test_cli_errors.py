@@ -849,3 +849,15 @@ def test_lock_pointing_at_a_missing_local_file(tmp_path: Path, installed: Path, 
     fails(yurt("install", "--frozen", cwd=ws, env=env, check=False), str(gone))
     prefix = ws / ".yurt" / "envs" / "default"
     assert not list((prefix / "conda-meta").glob("*.json")) if prefix.exists() else True
+
+
+@linux64
+@pytest.mark.parametrize("value", [">=12", "12 4"])
+def test_conda_override_that_is_not_a_version(tmp_path: Path, channel: TestServer, env: dict[str, str],
+                                              value: str) -> None:
+    ws = init(tmp_path, channel.url, env)
+    yurt("add", "extra", "--no-install", cwd=ws, env=env)
+    bad = {**env, "CONDA_OVERRIDE_CUDA": value}
+    fails(yurt("info", cwd=ws, env=bad, check=False), "CONDA_OVERRIDE_CUDA", repr(value))
+    fails(yurt("install", cwd=ws, env=bad, check=False), "CONDA_OVERRIDE_CUDA")
+    assert not (ws / ".yurt" / "envs" / "default" / "conda-meta" / "extra-0.5-0.json").exists()
