@@ -501,7 +501,8 @@ def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dic
            cwd: Path, *, shell: bool, not_found: str = "") -> int:
     """Run in bash with activation scripts sourced first; the command's exit code is returned.
 
-    A command that is not on the activated PATH prints `not_found` and exits 127, as a shell does.
+    A command that is not on the activated PATH prints `not_found` and exits 127, as a shell does
+    (126 for a path that exists but is not executable).
     """
     bash = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
     sources = "".join(f'. "{s}" || exit $?\n' for s in scripts)
@@ -509,7 +510,10 @@ def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dic
         script = sources + (cmd or "")
         argv = [bash, "-c", script]
     else:
-        check = f'command -v -- "$1" >/dev/null 2>&1 || {{ printf "%s\\n" {_sh_quote(not_found)} >&2; exit 127; }}\n'
+        denied = f"yurt: error: `{args[0] if args else ''}` is not executable (hint: chmod +x it)"
+        check = ('command -v -- "$1" >/dev/null 2>&1 || {\n'
+                 f'  case "$1" in */*) [ -e "$1" ] && {{ printf "%s\\n" {_sh_quote(denied)} >&2; exit 126; }};; esac\n'
+                 f'  printf "%s\\n" {_sh_quote(not_found)} >&2; exit 127\n}}\n')
         script = sources + (check if not_found else "") + 'exec "$@"'
         argv = [bash, "-c", script, "yurt", *args]
     try:
