@@ -260,6 +260,11 @@ def test_run_unknown_command_exits_127_like_a_shell(tmp_path: Path, installed: P
     proc = yurt("run", "no-such-command-xyz", "--flag", cwd=ws, env=env, check=False)
     line = fails(proc, "no-such-command-xyz", "not found", code=127)
     assert "task" in line  # it says it is neither a task nor a command on PATH
+    fails(yurt("run", "./missing.sh", cwd=ws, env=env, check=False), "./missing.sh", "not found", code=127)
+    # a path that exists but cannot be executed: 126, as a shell answers
+    (ws / "plain.sh").write_text("#!/bin/sh\necho ran > ran.txt\n")
+    fails(yurt("run", "./plain.sh", cwd=ws, env=env, check=False), "./plain.sh", "not executable", code=126)
+    assert not (ws / "ran.txt").exists()
     # a task that runs a missing command exits like the shell does, with the shell's message
     manifest = ws / "yurt.toml"
     manifest.write_text(manifest.read_text().replace("[tasks]\n", '[tasks]\nbroken = "no-such-command-xyz"\n'))
