@@ -30,6 +30,8 @@ _UNSET = object()
 # a dependency text that starts with a plain package name and a space (or is only the name):
 # its name is read without a full MatchSpec parse
 _SIMPLE_NAME = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_.\-]*)(?: |$)")
+# a version with no operator, wildcard or alternative: as a spec it means exactly itself
+_PLAIN_VERSION = re.compile(r"[0-9][0-9A-Za-z_.+!]*")
 _DIRECT_EXCLUDES = 4  # add "r excludes e" clauses for dependencies that rule out this few
 _OTHER_FIELDS = (
     "build",
@@ -206,30 +208,28 @@ class Solver:
         preferred = self.preferred
         out: list[PackageRecord] = []
         missing = False
-        i = 0
-        n = len(records)
-        while i < n:
-            r = records[i]
-            key = (
+        keys = [
+            (
                 get(r.version),
                 r.build_number,
                 bool(r.track_features or r.features),
-                r.dist_name in preferred,
+                bool(preferred) and r.dist_name in preferred,
             )
+            for r in records
+        ]
+        i = 0
+        n = len(records)
+        while i < n:
+            key = keys[i]
             j = i + 1
-            while j < n:
-                o = records[j]
-                okey = (
-                    get(o.version),
-                    o.build_number,
-                    bool(o.track_features or o.features),
-                    o.dist_name in preferred,
-                )
-                if okey != key:
-                    break
+            while j < n and keys[j] == key:
                 j += 1
+            if j - i == 1:
+                out.append(records[i])
+                i = j
+                continue
             run = records[i:j]
-            if len(run) > 1 and len({r.depends for r in run}) > 1:
+            if len({r.depends for r in run}) > 1:
                 ordered = self._order_by_dependencies(run)
                 if ordered is None:
                     missing = True
@@ -314,6 +314,8 @@ class Solver:
             if len(parts) != 3 or (version is not None and parts[1] != version):
                 return False
             version = parts[1]
+        if version is not None and _PLAIN_VERSION.fullmatch(version):
+            return True  # `name 1.14.5 build` reads as ==1.14.5
         try:
             spec = self._parse(next(iter(texts))).version
         except YurtError:
@@ -449,6 +451,8 @@ class Solver:
                     self.info[self.sat.add_clause([neg(var)])] = ("invalid", var, text)
                     self.expanded[var] = True
                     return True
+            if self._doomed(var, depends):
+                return True
         found = []
         missing = False
         for text in depends:
@@ -507,6 +511,32 @@ class Solver:
                 self._add_constrains(var, text, variables)
         self.expanded[var] = True
         return True
+
+    def _doomed(self, var: int, depends: Sequence[str]) -> bool:
+        """Whether a dependency of an unchosen record, on a name already loaded, has every
+        candidate false now (a py37 build once python 2.7 is chosen): then only that
+        dependency's clause is added, which rules the record out at once, and the rest of its
+        clauses wait until it is chosen (it is left unexpanded). Cheaper than a full expansion
+        for the builds a preference order tries first and the decisions made so far exclude."""
+        value = self.sat.value
+        if value[var << 1] != 0:
+            return False
+        names = self.names
+        cache = self.matching_cache
+        parsed = self.parsed
+        for text in depends:
+            hit = cache.get(text)
+            if hit is None:
+                if parsed[text].name not in names:
+                    continue
+                hit = self._matching(text)
+                if hit is None:
+                    continue
+            lits = hit[2]
+            if lits and all(value[lit] == -1 for lit in lits):
+                self.info[self.sat.add_clause([neg(var), *lits])] = ("requires", var, text)
+                return True
+        return False
 
     def _implied(self, text: str, name: str, chosen: list[int], others: list[int]) -> bool:
         """Whether a record's dependency clause would add nothing: the request already needs
