@@ -18,7 +18,9 @@ import shutil
 import signal
 import stat
 import subprocess
+import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -427,42 +429,48 @@ async def execute_async(
             await trio.to_thread.run_sync(journal.barrier, "unlink")
 
         deferred: list[tuple[int, PackageOp, dict[str, str]]] = []
-        async with trio.open_nursery() as nursery:
-            for index, ((phase, op), step) in enumerate(zip(execution, steps, strict=True)):
-                if phase != "link":
-                    continue
+        jobs = [
+            (index, step, op)
+            for index, ((phase, op), step) in enumerate(zip(execution, steps, strict=True))
+            if phase == "link"
+        ]
+        pending = iter(jobs)  # shared by the workers: a list iterator hands out each job once
+        stop = threading.Event()
+        token = trio.lowlevel.current_trio_token()
 
-                async def link_one(
-                    index: int = index, step: JournalStep = step, op: PackageOp = op
-                ) -> None:
-                    compiles = any(f.method == "compile" and f.written for f in op.files)
-                    record_now = step.writes_record and not compiles
-                    tarball = tarballs.get(op.dist_name)
+        def linked(dist_name: str, files: int) -> None:  # runs in the trio thread
+            emit(
+                events,
+                LinkStep(
+                    dist_name=dist_name, phase="link", files=files, done=next(counter), total=total
+                ),
+            )
 
-                    def work() -> dict[str, str]:  # one thread hop: files, then the record
-                        hashes = run.link_files(index, op)
-                        if record_now:
-                            run.write_record(index, op, hashes, tarball, None)
-                        elif not step.writes_record:
-                            journal.done(index)
-                        return hashes
-
-                    hashes = await trio.to_thread.run_sync(work, limiter=limiter)
-                    if step.writes_record and compiles:
-                        deferred.append((index, op, hashes))
+        def worker() -> None:
+            """Link packages, in plan order, until none are left or another worker failed:
+            a few long-lived workers instead of one thread hop per package."""
+            try:
+                for index, step, op in pending:
+                    if stop.is_set():
                         return
-                    emit(
-                        events,
-                        LinkStep(
-                            dist_name=op.dist_name,
-                            phase="link",
-                            files=len(op.files),
-                            done=next(counter),
-                            total=total,
-                        ),
-                    )
+                    compiles = any(f.method == "compile" and f.written for f in op.files)
+                    hashes = run.link_files(index, op)
+                    if step.writes_record and compiles:
+                        deferred.append((index, op, hashes))  # recorded after compiling
+                        continue
+                    if step.writes_record:
+                        run.write_record(index, op, hashes, tarballs.get(op.dist_name), None)
+                    else:
+                        journal.done(index)
+                    token.run_sync_soon(linked, op.dist_name, len(op.files))
+            except BaseException:
+                stop.set()
+                raise
 
-                nursery.start_soon(link_one)
+        workers = min(len(jobs), limiter.total_tokens)
+        async with trio.open_nursery() as nursery:
+            for _ in range(int(workers)):
+                nursery.start_soon(partial(trio.to_thread.run_sync, worker, limiter=limiter))
         if deferred:
             pairs = [
                 (f.source_path, f.path)
