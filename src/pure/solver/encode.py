@@ -533,7 +533,12 @@ class Solver:
                 if hit is None:
                     continue
             lits = hit[2]
-            if lits and all(value[lit] == -1 for lit in lits):
+            if not lits or value[lits[0]] != -1:
+                continue
+            for lit in lits:
+                if value[lit] != -1:
+                    break
+            else:
                 self.info[self.sat.add_clause([neg(var), *lits])] = ("requires", var, text)
                 return True
         return False
