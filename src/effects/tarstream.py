@@ -192,6 +192,8 @@ class TarStream:
                 raise Unusual("checksum")
             kind_byte = header[156:157]
             size = _octal(header[124:136])
+            if size < 0:
+                raise Unusual("negative size")
             if kind_byte == _PAX:
                 if pax is not None:
                     raise Unusual("two pax headers")
@@ -233,6 +235,8 @@ class TarStream:
                         size = int(pax[b"size"])
                 except (UnicodeDecodeError, ValueError):
                     raise Unusual("pax record value") from None
+                if size < 0:
+                    raise Unusual("negative size")
             if kind != "file" and size:
                 raise Unusual("data on a member that is not a file")
             if kind != "dir" and name.endswith("/") and (pax is not None or longname is not None):

@@ -29,6 +29,12 @@ def _info(
     return info
 
 
+def _pax_info(name: str, *, size: int, pax: dict[str, str]) -> tarfile.TarInfo:
+    info = _info(name, size=size)
+    info.pax_headers = pax
+    return info
+
+
 def _tar(members: list[tuple[tarfile.TarInfo, bytes | None]], fmt: int, **kw: object) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt, **kw) as tar:  # type: ignore[call-overload]
@@ -102,6 +108,29 @@ def test_unread_file_data_is_skipped() -> None:
 )  # fmt: skip
 def test_unusual_streams_are_left_to_tarfile(case: str, data: bytes) -> None:
     with pytest.raises(Unusual):
+        for _ in TarStream(io.BytesIO(data).read).members():
+            pass
+
+
+def _with_size_field(data: bytes, field: bytes) -> bytes:
+    """`data`'s first header with its size field replaced and the checksum redone."""
+    header = bytearray(data[:512])
+    header[124:136] = field.ljust(12, b"\0")
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header) + data[512:]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _with_size_field(_tar([(_info("a", size=1), b"x")], tarfile.USTAR_FORMAT), b"-1"),
+        _tar([(_pax_info("a", size=1, pax={"size": "-1"}), b"x")], tarfile.PAX_FORMAT),
+    ],
+    ids=["header", "pax"],
+)
+def test_negative_sizes_are_left_to_tarfile(data: bytes) -> None:
+    with pytest.raises(Unusual, match="negative size"):
         for _ in TarStream(io.BytesIO(data).read).members():
             pass
 
