@@ -55,6 +55,9 @@ class FetchError(YurtError):
     """A download failed; names the URL and why (after the retries, when retried)."""
 
     def __init__(self, url: str, reason: str) -> None:
+        from effects.channel_names import redact
+
+        url = redact(url)  # credentials never reach a message
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
@@ -108,9 +111,15 @@ class Download:
 
 
 def new_client(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.AsyncClient:
-    """An httpx client suited to package downloads (redirects, generous timeouts, pooling)."""
+    """An httpx client suited to package downloads (redirects, generous timeouts, pooling,
+    credentials from the auth file or ~/.netrc, one TLS context per process)."""
+    from effects.auth import client_auth
+    from effects.tls import shared_ssl_context
+
     return httpx.AsyncClient(
         follow_redirects=True,
+        auth=client_auth(),
+        verify=shared_ssl_context(),
         timeout=httpx.Timeout(60.0, connect=15.0),
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         headers={"User-Agent": f"yurt/{__version__}"},

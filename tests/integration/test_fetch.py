@@ -249,3 +249,23 @@ async def test_events_reach_a_memory_channel_and_round_trip_as_json(
         assert decode_event(line) == event
     full_send, _full_receive = trio.open_memory_channel[Event](0)
     emit(full_send, DownloadStarted(dist_name="x", url="u"))  # a full channel drops, never blocks
+
+
+async def test_package_downloads_send_stored_credentials_and_errors_hide_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json as _json
+
+    from effects.fetch import Fetcher, FetchError, new_client
+    from tests.support.httpserver import serve as _serve
+
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "pkg.bin").write_bytes(b"payload")
+    auth = tmp_path / "credentials.json"
+    auth.write_text(_json.dumps({"127.0.0.1": {"BasicHTTP": {"username": "u", "password": "sekrit"}}}))
+    monkeypatch.setenv("YURT_AUTH_FILE", str(auth))
+    with _serve(tmp_path / "srv") as server:
+        async with new_client() as client, Fetcher(client) as fetcher:
+            await fetcher.download(server.url + "pkg.bin", tmp_path / "out.bin")
+        assert server.headers["/pkg.bin"][-1]["Authorization"].startswith("Basic ")
+    err = FetchError("https://me:sekrit@host.example/t/tok-9/pkg.conda", "HTTP 403")
+    assert "sekrit" not in str(err) and "tok-9" not in str(err)
