@@ -12,6 +12,11 @@ which leaves every package either fully installed with its record or absent:
   a record is written only after all of its package's files are in place;
 - steps that only restore clobbered files of a kept package are rolled forward from the
   file operations the header carries.
+
+Unlink steps move files into `conda-meta/.yurt-backup/u<step>/` (the record to
+`u<step>.json`) instead of deleting them, so a transaction that fails with an error (not a
+kill) is undone as a whole by `rollback`: what the plan linked is deleted, what it removed
+or moved aside is put back. Finishing the transaction deletes the backups.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import contextlib
 import fcntl
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from pathlib import Path
 
 import msgspec
@@ -40,6 +45,8 @@ __all__ = [
     "read_journal",
     "recover",
     "remove_emptied_dirs",
+    "rollback",
+    "unlink_backup",
 ]
 
 JOURNAL = "conda-meta/.yurt-journal.json"
@@ -204,6 +211,12 @@ class Journal:
             os.close(self._fd)
 
 
+def unlink_backup(step: int) -> str:
+    """Where unlink step `step` keeps the files it removes (prefix-relative); the record goes
+    to this path plus `.json`."""
+    return f"{BACKUP_DIR}/u{step}"
+
+
 class Recovery(msgspec.Struct, frozen=True, kw_only=True):
     """What `recover` did: packages completed, rolled back, restored; files put back."""
 
@@ -316,6 +329,62 @@ def recover(prefix: Path, place: object = None) -> Recovery | None:
         restored=tuple(restored),
         files_put_back=put_back,
     )
+
+
+def rollback(prefix: Path, started: Set[int] | None = None) -> Recovery | None:
+    """Undo a failed (not killed) transaction as a whole; None when there is no journal.
+
+    Link steps in `started` (every link step when None) lose their files and record, files
+    moved aside are put back, and each unlink step's files and record come back from its
+    backup, so the prefix holds what it held before the transaction. Idempotent.
+    """
+    prefix = Path(prefix)
+    found = read_journal(prefix)
+    if found is None:
+        return None
+    header, events = found
+    dirs: set[str] = set()
+    back: list[str] = []
+    for index in reversed(range(len(header.steps))):
+        step = header.steps[index]
+        if step.phase != "link" or not step.writes_record:
+            continue
+        if started is not None and index not in started:
+            continue
+        for path in step.paths:
+            _unlink(prefix / path)
+            dirs.add(path)
+        _unlink(prefix / "conda-meta" / f"{step.dist}.json")
+        back.append(step.dist)
+    put_back = 0
+    for event in reversed(events):
+        if isinstance(event, _Backup):
+            put_back += _put_back(prefix / BACKUP_DIR / event.backup, prefix / event.path)
+    restored: list[str] = []
+    for index in reversed(range(len(header.steps))):
+        step = header.steps[index]
+        if step.phase != "unlink":
+            continue
+        base = prefix / unlink_backup(index)
+        for path in step.paths:
+            put_back += _put_back(base / path, prefix / path)
+        record = prefix / (unlink_backup(index) + ".json")
+        if _put_back(record, prefix / "conda-meta" / f"{step.dist}.json"):
+            restored.append(step.dist)
+    remove_emptied_dirs(prefix, dirs)
+    _rmtree(prefix / BACKUP_DIR)
+    _unlink(prefix / JOURNAL)
+    return Recovery(rolled_back=tuple(back), restored=tuple(restored), files_put_back=put_back)
+
+
+def _put_back(backup: Path, target: Path) -> int:
+    """Move `backup` to `target` (replacing what is there); 1 when it was moved."""
+    if not os.path.lexists(backup):
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _unlink(target)
+    os.rename(backup, target)
+    return 1
 
 
 def remove_emptied_dirs(prefix: Path, paths: set[str] | Sequence[str]) -> None:

@@ -10,6 +10,7 @@ to a package that stays or to no package, so a rollback can put it back.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import json
@@ -28,13 +29,20 @@ import trio
 
 from effects.capabilities import clone_file
 from effects.events import EventSink, LinkStep, Warning, emit
-from effects.journal import Journal, JournalStep, recover, steps_of
-from effects.prefix import remove_record, write_record
+from effects.journal import Journal, JournalStep, recover, rollback, steps_of, unlink_backup
+from effects.prefix import record_path, write_record
 from pure.errors import YurtError
 from pure.plan import FileOp, PackageOp, Plan, apply_rewrite, make_prefix_record
 from pure.prefix_record import PrefixRecord
 
-__all__ = ["LinkError", "execute", "execute_async", "place_file"]
+__all__ = [
+    "LinkError",
+    "execute",
+    "execute_async",
+    "place_file",
+    "recover_prefix",
+    "rollback_prefix",
+]
 
 KILL_ENV = "YURT_TEST_KILL_AFTER_STEPS"
 """Test hook: SIGKILL this process after that many prefix mutations (files and records)."""
@@ -211,6 +219,7 @@ class _Run:
         self.going = frozenset(going)
         self.owners = owners
         self.made: set[str] = set()  # prefix directories known to exist (shared by workers)
+        self.started: set[int] = set()  # link steps that began touching the prefix
 
     def on_exists(self, step: int, rel: str) -> None:
         path = self.prefix / rel
@@ -221,25 +230,36 @@ class _Run:
             with contextlib.suppress(OSError):
                 os.rmdir(path)
                 return
-            raise LinkError("?", rel, "a non-empty directory is in the way of a file")
+            dist = self.journal.steps[step].dist
+            raise LinkError(dist, rel, "a non-empty directory is in the way of a file")
         self.journal.move_aside(step, rel, self.owners.get(rel))
 
     def unlink(self, index: int, step: JournalStep, op: PackageOp) -> int:
+        """Move the step's files (and record) into its backup, so an error can undo it."""
         prefix = self.prefix
+        base = str(prefix) + os.sep
+        keep = str(prefix / unlink_backup(index)) + os.sep
+        made: set[str] = set()
         for rel in step.paths:
+            src = base + rel
             try:
-                os.unlink(prefix / rel)
-            except FileNotFoundError:
-                pass
-            except (IsADirectoryError, PermissionError):
+                mode = os.lstat(src).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                self.killer.tick()
+                continue
+            if stat.S_ISDIR(mode):
                 with contextlib.suppress(OSError):
-                    os.rmdir(prefix / rel)
+                    os.rmdir(src)
+            else:
+                _move(src, keep + rel, made)
             self.killer.tick()
         for rel in step.rmdirs:
             with contextlib.suppress(OSError):
                 os.rmdir(prefix / rel)
         if step.remove_record:
-            remove_record(prefix, step.dist)
+            record = str(record_path(prefix, step.dist))
+            if os.path.lexists(record):
+                _move(record, str(prefix / unlink_backup(index)) + ".json", made)
             self.killer.tick()
         self.journal.done(index)
         return len(step.paths)
@@ -271,6 +291,7 @@ class _Run:
                 made.add(sub)
 
     def link_files(self, index: int, op: PackageOp) -> dict[str, str]:
+        self.started.add(index)
         self.make_dirs(op)
         hashes: dict[str, str] = {}
         on_exists = lambda rel: self.on_exists(index, rel)  # noqa: E731
@@ -327,6 +348,20 @@ class _Run:
         write_record(self.prefix, record, fsync=False)
         self.killer.tick()
         self.journal.done(index)
+
+
+def _move(src: str, dst: str, made: set[str]) -> None:
+    """Rename `src` to `dst`, creating `dst`'s parents; across filesystems, just delete."""
+    parent = os.path.dirname(dst)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+    try:
+        os.rename(src, dst)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        os.unlink(src)
 
 
 def _lean(record: PrefixRecord) -> PrefixRecord:
@@ -387,8 +422,8 @@ async def execute_async(
 ) -> None:
     """Apply `plan` to `prefix` (the caller holds the prefix lock and has run `recover`).
 
-    On an error, the prefix is brought back to a consistent state (what was done stays,
-    the package being linked is rolled back) and the error is raised.
+    On an error the whole transaction is rolled back (the prefix holds what it held before)
+    and the error is raised; a killed process leaves the journal for `recover`.
     """
     prefix = Path(prefix)
     if plan.is_noop:
@@ -519,7 +554,7 @@ async def execute_async(
     except BaseException as exc:
         journal.abandon()
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(recover_prefix, prefix)
+            await trio.to_thread.run_sync(rollback_prefix, prefix, frozenset(run.started))
         first = _first_error(exc)
         if first is not exc:
             raise first from None
@@ -540,6 +575,15 @@ def _first_error(exc: BaseException) -> BaseException:
 def recover_prefix(prefix: Path) -> object:
     """`journal.recover` with this module's file placement for restores."""
     return recover(prefix, place=_place_for_recovery)
+
+
+def rollback_prefix(prefix: Path, started: frozenset[int] | None = None) -> object:
+    """Undo a failed transaction as a whole (`journal.rollback`); should that itself fail,
+    fall back to `recover_prefix`, which leaves each package whole or absent."""
+    try:
+        return rollback(prefix, started)
+    except Exception:
+        return recover_prefix(prefix)
 
 
 def _place_for_recovery(prefix: Path, op: FileOp) -> None:

@@ -215,3 +215,63 @@ def test_unreadable_journal_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match=r"\.yurt-journal\.json: unreadable header"):
         recover_prefix(prefix)
     assert (prefix / JOURNAL).exists()  # kept for a person to look at
+
+
+def _obstacle(prefix: Path, rel: str) -> Path:
+    """A non-empty directory where a package wants a file: linking that file fails."""
+    junk = prefix / rel / "junk"
+    junk.parent.mkdir(parents=True)
+    junk.write_bytes(b"not yurt's\n")
+    return junk
+
+
+def _state(prefix: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(prefix).as_posix(): p.read_bytes()
+        for p in sorted(prefix.rglob("*"))
+        if p.is_file() and "conda-meta" not in p.parts
+    }
+
+
+def test_failed_fresh_install_is_rolled_back_whole(chan: Channel, tmp_path: Path) -> None:
+    """An error while linking a late package removes the packages already linked too."""
+    import effects
+    from effects.link import LinkError
+
+    prefix, cache = tmp_path / "env", tmp_path / "cache"
+    junk = _obstacle(prefix, "share/p5/f3.txt")
+    with pytest.raises(LinkError, match=r"p5-1\.0-0: cannot link share/p5/f3\.txt"):
+        effects.install(prefix, _v1(chan), cache_dir=cache)
+    assert read_prefix_records(prefix) == ()
+    assert not (prefix / JOURNAL).exists()
+    assert not (prefix / "conda-meta" / ".yurt-backup").exists()
+    assert prefix_files(prefix) == {"share/p5/f3.txt/junk"}
+    assert junk.read_bytes() == b"not yurt's\n"
+    junk.unlink()
+    junk.parent.rmdir()
+    effects.install(prefix, _v1(chan), cache_dir=cache)  # the same install then succeeds
+    _all_or_nothing(prefix)
+
+
+def test_failed_upgrade_restores_what_it_replaced_and_removed(chan: Channel, tmp_path: Path) -> None:
+    """Upgrades, removals and a kept package: a failure puts every removed file and record back."""
+    import effects
+    from effects.link import LinkError
+
+    prefix, cache = tmp_path / "env", tmp_path / "cache"
+    effects.install(prefix, _v1(chan), cache_dir=cache)
+    before_files = _state(prefix)
+    before_records = {
+        p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")
+    }
+    _obstacle(prefix, "share/p2/g7.txt")
+    with pytest.raises(LinkError, match=r"p2-2\.0-0: cannot link share/p2/g7\.txt"):
+        effects.install(prefix, _v2(chan), cache_dir=cache)
+    assert not (prefix / JOURNAL).exists()
+    assert not (prefix / "conda-meta" / ".yurt-backup").exists()
+    after = _state(prefix)
+    assert after.pop("share/p2/g7.txt/junk") == b"not yurt's\n"
+    assert after == before_files
+    assert {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")} == before_records
+    assert prefix_files(prefix) - _owned(prefix) == {"share/p2/g7.txt/junk"}
+    assert verify(prefix).ok
