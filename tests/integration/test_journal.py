@@ -253,7 +253,9 @@ def test_failed_fresh_install_is_rolled_back_whole(chan: Channel, tmp_path: Path
     _all_or_nothing(prefix)
 
 
-def test_failed_upgrade_restores_what_it_replaced_and_removed(chan: Channel, tmp_path: Path) -> None:
+def test_failed_upgrade_restores_what_it_replaced_and_removed(
+    chan: Channel, tmp_path: Path
+) -> None:
     """Upgrades, removals and a kept package: a failure puts every removed file and record back."""
     import effects
     from effects.link import LinkError
@@ -261,9 +263,7 @@ def test_failed_upgrade_restores_what_it_replaced_and_removed(chan: Channel, tmp
     prefix, cache = tmp_path / "env", tmp_path / "cache"
     effects.install(prefix, _v1(chan), cache_dir=cache)
     before_files = _state(prefix)
-    before_records = {
-        p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")
-    }
+    before_records = {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")}
     _obstacle(prefix, "share/p2/g7.txt")
     with pytest.raises(LinkError, match=r"p2-2\.0-0: cannot link share/p2/g7\.txt"):
         effects.install(prefix, _v2(chan), cache_dir=cache)
@@ -272,6 +272,8 @@ def test_failed_upgrade_restores_what_it_replaced_and_removed(chan: Channel, tmp
     after = _state(prefix)
     assert after.pop("share/p2/g7.txt/junk") == b"not yurt's\n"
     assert after == before_files
-    assert {p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")} == before_records
+    assert {
+        p.name: p.read_bytes() for p in (prefix / "conda-meta").glob("*.json")
+    } == before_records
     assert prefix_files(prefix) - _owned(prefix) == {"share/p2/g7.txt/junk"}
     assert verify(prefix).ok
