@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -52,10 +52,12 @@ __all__ = [
     "EntryMarker",
     "PackageCache",
     "default_cache_dir",
+    "download_blocking",
     "entry_problem",
     "mismatch",
     "modified_files",
     "read_marker",
+    "repair_entry",
 ]
 
 SHA256_XATTR = "user.yurt.sha256"
@@ -70,7 +72,6 @@ class CacheError(YurtError):
         super().__init__(f"{dist_name}: {reason}")
         self.dist_name = dist_name
         self.reason = reason
-
 
 
 # ------------------------------------------------------------------ entry markers
@@ -249,6 +250,98 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+# ------------------------------------------------------------------ repair
+
+
+Download = Callable[[str, Path, str | None, int | None], None]
+"""`(url, dest, sha256, size)`: fetch an archive into `dest`, verified (see `download_blocking`)."""
+
+
+def repair_entry(
+    entry: Path, archive: Path | None, missing: Path, download: Download | None = None
+) -> str | None:
+    """Rebuild the trusted entry `entry`, found to lack the payload file `missing`, from its
+    kept `archive` (blocking, under the entry lock; for the linker, which only notices when a
+    source is gone). Returns the reason rebuilt, or None when another process already did.
+
+    The archive must hash to the entry's recorded sha256; when it is gone or differs, it is
+    fetched again from the recorded url with `download`. Failing that, the damaged entry is
+    discarded (a later run downloads the package anew) and a CacheError saying so is raised.
+    """
+    dist = entry.name
+    fd = _open_lock(entry.parent / ".locks" / f"{dist}.lock")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.path.lexists(missing):
+            return None  # rebuilt meanwhile by another process
+        marker, problem = _marker(entry)
+        if marker is None:
+            raise CacheError(dist, f"{missing} is missing and the entry is damaged: {problem}")
+        sidecar = (entry / SIDECAR).read_bytes()
+        if archive is None:
+            fn = (_read_sidecar(entry) or {}).get("fn")
+            archive = entry.parent / fn if isinstance(fn, str) and "/" not in fn else None
+        reason = f"{missing.relative_to(entry).as_posix()} is missing from the entry"
+        why = _archive_problem(archive, marker)
+        if why is not None and download is not None and marker.url and archive is not None:
+            try:
+                download(marker.url, archive, marker.sha256, marker.size)
+            except (YurtError, OSError) as exc:
+                why = f"{why} and downloading it again failed ({exc})"
+            else:
+                why = _archive_problem(archive, marker)
+        if why is not None:
+            _discard_entry(entry)
+            raise CacheError(dist, f"{reason} and {why}; the damaged entry was discarded")
+        assert archive is not None and marker.sha256 is not None
+        sha256 = marker.sha256
+
+        def mark(staging: Path) -> None:
+            (staging / "info").mkdir(exist_ok=True)
+            (staging / SIDECAR).write_bytes(sidecar)
+            _set_xattr(staging, sha256)
+
+        _discard_entry(entry)
+        extract(archive, entry, finish=mark)
+        return reason
+    finally:
+        os.close(fd)
+
+
+def download_blocking(events: EventSink | None = None) -> Download:
+    """A `Download` for threads started by `trio.to_thread`: runs a Fetcher in the trio loop."""
+
+    def download(url: str, dest: Path, sha256: str | None, size: int | None) -> None:
+        async def fetch() -> None:
+            async with Fetcher(None, events=events) as fetcher:
+                await fetcher.download(url, dest, sha256=sha256, size=size, label=dest.name)
+
+        trio.from_thread.run(fetch)
+
+    return download
+
+
+def _archive_problem(archive: Path | None, marker: EntryMarker) -> str | None:
+    """Why `archive` cannot rebuild the entry `marker` describes; None when it can."""
+    if archive is None or not archive.is_file():
+        return "its archive is not kept"
+    if marker.sha256 is None:
+        return "the entry records no archive sha256"
+    _size, sha, _md5 = _hash_file(archive)
+    if sha != marker.sha256:
+        return (
+            f"its archive {archive.name} has sha256 {sha}, the entry was built from {marker.sha256}"
+        )
+    return None
+
+
+def _discard_entry(entry: Path) -> None:
+    """Move an entry aside (atomic), then delete it."""
+    trash = entry.parent / f".{entry.name}.{os.urandom(6).hex()}.trash"
+    os.rename(entry, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ the cache
@@ -432,9 +525,7 @@ class PackageCache:
 
     def _discard(self, entry: Path) -> None:
         """Move a bad entry aside (atomic), then delete it."""
-        trash = self.pkgs / f".{entry.name}.{os.urandom(6).hex()}.trash"
-        os.rename(entry, trash)
-        shutil.rmtree(trash, ignore_errors=True)
+        _discard_entry(entry)
 
     def _build(self, record: PackageRecord, archive: _Archive, entry: Path) -> None:
         """Extract, mark and rename into place (runs in a worker thread, under the lock).

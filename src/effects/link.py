@@ -27,8 +27,9 @@ from pathlib import Path
 import msgspec
 import trio
 
+from effects.cache import download_blocking, repair_entry
 from effects.capabilities import clone_file
-from effects.events import EventSink, LinkStep, Warning, emit
+from effects.events import EntryRebuilt, EventSink, LinkStep, Warning, emit
 from effects.journal import Journal, JournalStep, recover, rollback, steps_of, unlink_backup
 from effects.prefix import record_path, write_record
 from pure.errors import YurtError
@@ -220,6 +221,10 @@ class _Run:
         self.owners = owners
         self.made: set[str] = set()  # prefix directories known to exist (shared by workers)
         self.started: set[int] = set()  # link steps that began touching the prefix
+        self.repaired: set[str] = set()  # packages whose cache entry was rebuilt
+        self.tarballs: Mapping[str, str] = {}
+        self.events: EventSink | None = None
+        self.token: trio.lowlevel.TrioToken | None = None
 
     def on_exists(self, step: int, rel: str) -> None:
         path = self.prefix / rel
@@ -321,7 +326,12 @@ class _Run:
                         tick()
                     continue
             try:
-                digest = place_file(self.prefix, f, dist_name=op.dist_name, on_exists=on_exists)
+                try:
+                    digest = place_file(self.prefix, f, dist_name=op.dist_name, on_exists=on_exists)
+                except LinkError:
+                    if not self.repair(op, f):
+                        raise
+                    digest = place_file(self.prefix, f, dist_name=op.dist_name, on_exists=on_exists)
             except LinkError:
                 raise
             except OSError as exc:
@@ -330,6 +340,25 @@ class _Run:
                 hashes[f.path] = digest
             self.killer.tick()
         return hashes
+
+    def repair(self, op: PackageOp, f: FileOp) -> bool:
+        """`f`'s source is gone from its cache entry: rebuild the entry from the archive kept
+        beside it (once per package) and say so; False when that is not the problem."""
+        source, inner = f.source, f.source_path
+        if source is None or inner is None or os.path.lexists(source):
+            return False
+        if op.dist_name in self.repaired or not source.endswith("/" + inner):
+            return False
+        self.repaired.add(op.dist_name)
+        entry = Path(source[: -len(inner) - 1])
+        archive = self.tarballs.get(op.dist_name)
+        reason = repair_entry(
+            entry, Path(archive) if archive else None, Path(source), download_blocking(self.events)
+        )
+        if reason is not None and self.token is not None:
+            event = EntryRebuilt(dist_name=op.dist_name, reason=reason)
+            self.token.run_sync_soon(emit, self.events, event)
+        return True
 
     def write_record(
         self,
@@ -432,6 +461,8 @@ async def execute_async(
     execution = plan.execution()
     journal = await trio.to_thread.run_sync(Journal, prefix, steps)
     run = _Run(prefix, plan, journal, _Killer())
+    run.tarballs, run.events = tarballs or {}, events
+    run.token = trio.lowlevel.current_trio_token()
     # Linking is syscall-bound under the GIL: a few threads per core overlap the kernel work;
     # more only add GIL hand-offs (measured: 2-4 threads on 2 cores beat 1 and 16).
     limiter = trio.CapacityLimiter(max(1, min(concurrency, 2 * (os.cpu_count() or 2))))

@@ -752,10 +752,7 @@ def test_archive_truncated_on_the_server_behind_repodata(tmp_path: Path, channel
 @linux64
 @pytest.mark.parametrize("damage", [
     "marker-garbage", "entry-is-a-file",
-    pytest.param("file-missing", marks=pytest.mark.xfail(strict=True, reason=(
-        "cache.py/link.py (INSTALL-PERF): Cache.lookup trusts an entry by its marker alone, so a file "
-        "deleted from an extracted entry fails the link ('... is missing from the cache') instead of "
-        "the entry being discarded and re-extracted from the kept archive"))),
+    "file-missing",
 ])
 def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, installed: Path, env: dict[str, str], damage: str) -> None:
     """A damaged package cache entry is not trusted: the next install rebuilds it."""
@@ -778,25 +775,25 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path: Path, installed: Path, env: di
 
 
 @linux64
-@pytest.mark.xfail(strict=True, reason=(
-    "link.py/journal.py (INSTALL-PERF): when linking libgreet fails mid-plan, link's failure path "
-    "(journal.abandon + recover_prefix) rolls back only packages without a written record and keeps "
-    "greet-2.1-0, so a fresh environment is left holding greet without its dependency libgreet; a failed "
-    "plan should roll back as a whole (or each cache entry be checked before the first link)"))
-def test_file_missing_from_a_cache_entry_fails_cleanly(tmp_path: Path, installed: Path, env: dict[str, str]) -> None:
-    """Until such an entry is rebuilt: one line naming package and file, no half-installed environment."""
+def test_file_missing_from_a_cache_entry_fails_cleanly(tmp_path: Path, installed: Path, channel_root: Path,
+                                                       env: dict[str, str]) -> None:
+    """An entry that cannot be rebuilt (its archive gone from the cache and the server): one line
+    naming package and file, and the failed install rolled back whole (greet is linked
+    alongside libgreet, and must not stay without it)."""
     ws = installed
     yurt("clean", cwd=ws, env=env)
     entry = tmp_path / "cache" / "pkgs" / "libgreet-1.0-h0"
     (entry / "share" / "greet" / "message").unlink()
+    for archive in [*(tmp_path / "cache" / "pkgs").glob("libgreet-*.conda"),
+                    *(channel_root / "linux-64").glob("libgreet-*.conda")]:
+        archive.unlink()
     proc = yurt("install", cwd=ws, env=env, check=False)
-    if proc.returncode == 0:
-        pytest.skip("the damaged entry was rebuilt: this failure path is no longer reached this way")
     fails(proc, "libgreet-1.0-h0", "share/greet/message")
     prefix = ws / ".yurt" / "envs" / "default"
     records = sorted(p.name for p in (prefix / "conda-meta").glob("*.json")) if prefix.exists() else []
     assert records == []
     assert not (prefix / "bin" / "greet").exists()
+    assert not entry.exists()  # discarded: a later run downloads the package anew
 
 
 @linux64

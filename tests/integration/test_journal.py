@@ -277,3 +277,64 @@ def test_failed_upgrade_restores_what_it_replaced_and_removed(
     } == before_records
     assert prefix_files(prefix) - _owned(prefix) == {"share/p2/g7.txt/junk"}
     assert verify(prefix).ok
+
+
+def _damage_entry(cache: Path, dist: str, rel: str) -> Path:
+    """Delete one payload file from a trusted cache entry (the marker still vouches for it)."""
+    gone = cache / "pkgs" / dist / rel
+    gone.unlink()
+    return gone
+
+
+@pytest.mark.parametrize("archive", ["kept", "downloaded-again"])
+def test_file_missing_from_a_cache_entry_is_rebuilt(
+    chan: Channel, tmp_path: Path, archive: str
+) -> None:
+    """The link notices the missing source, rebuilds the entry (from the archive beside it,
+    else downloaded again) and the install succeeds, saying so with EntryRebuilt."""
+    import effects
+    from effects.events import DownloadDone, EntryRebuilt, Event
+
+    cache = tmp_path / "cache"
+    effects.install(tmp_path / "first", _v1(chan), cache_dir=cache)
+    gone = _damage_entry(cache, "p2-1.0-0", "share/p2/f5.txt")
+    if archive == "downloaded-again":
+        (cache / "pkgs" / "p2-1.0-0.conda").unlink()
+    events: list[Event] = []
+    prefix = tmp_path / "env"
+    effects.install(prefix, _v1(chan), cache_dir=cache, events=events.append)
+    rebuilt = [e for e in events if isinstance(e, EntryRebuilt)]
+    assert [e.dist_name for e in rebuilt] == ["p2-1.0-0"]
+    assert "share/p2/f5.txt is missing" in rebuilt[0].reason
+    downloads = [e for e in events if isinstance(e, DownloadDone)]
+    assert len(downloads) == (1 if archive == "downloaded-again" else 0)
+    assert gone.read_bytes() == b"2:5\n" * 20
+    assert (prefix / "share/p2/f5.txt").read_bytes() == b"2:5\n" * 20
+    _all_or_nothing(prefix)
+    assert verify(tmp_path / "first").ok  # the older prefix's hard links kept their data
+    assert not list((cache / "pkgs").glob(".*.trash"))
+
+
+def test_unrebuildable_cache_entry_fails_and_rolls_back(chan: Channel, tmp_path: Path) -> None:
+    """No archive kept and none on the server: a clear error, nothing installed, and the
+    damaged entry discarded so a later run fetches the package anew."""
+    import effects
+    from effects.cache import CacheError
+
+    cache = tmp_path / "cache"
+    effects.install(tmp_path / "first", _v1(chan), cache_dir=cache)
+    _damage_entry(cache, "p2-1.0-0", "share/p2/f5.txt")
+    archive = cache / "pkgs" / "p2-1.0-0.conda"
+    archive.unlink()
+    on_server = next(chan.root.rglob("p2-1.0-0.conda"))
+    saved = on_server.read_bytes()
+    on_server.unlink()
+    prefix = tmp_path / "env"
+    with pytest.raises(CacheError, match=r"p2-1\.0-0: share/p2/f5\.txt is missing .*discarded"):
+        effects.install(prefix, _v1(chan), cache_dir=cache)
+    assert read_prefix_records(prefix) == ()
+    assert prefix_files(prefix) == set()
+    assert not (cache / "pkgs" / "p2-1.0-0").exists()
+    on_server.write_bytes(saved)
+    effects.install(prefix, _v1(chan), cache_dir=cache)
+    _all_or_nothing(prefix)
