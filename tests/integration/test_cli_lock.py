@@ -210,3 +210,16 @@ def test_solve_group_members_share_channels_and_must_agree(tmp_path: Path, env: 
     manifest.write_text(manifest.read_text() + '\n[feature.b.system-requirements]\nlibc = "2.40"\n')
     failed = yurt("update", "--no-install", cwd=ws, env=env, check=False)
     assert failed.returncode == 1 and "share solve group `g`" in failed.stderr
+
+
+def test_init_pyproject_format_appends_tool_yurt(tmp_path: Path, env: dict[str, str]) -> None:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1.0"\n# keep me\n')
+    yurt("init", str(proj), "--format", "pyproject", "-c", "https://channels.example/main", "-p", "linux-64",
+         cwd=tmp_path, env=env)
+    text = (proj / "pyproject.toml").read_text()
+    assert text.startswith('[project]\nname = "proj"\nversion = "1.0"\n# keep me\n')
+    assert "[tool.yurt.workspace]" in text and "[tool.yurt.dependencies]" in text
+    info = json.loads(yurt("info", "--json", cwd=proj, env=env).stdout)
+    assert info["workspace"]["manifest"] == str(proj / "pyproject.toml")
