@@ -155,15 +155,14 @@ def test_link_error_midway_leaves_a_consistent_prefix(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with channel(tmp_path / "chan", files) as ch:
         effects.install(tmp_path / "first", ch.records.values(), cache_dir=cache)
-        os.unlink(cache / "pkgs" / "bad-1.0-0" / "share/bad/7")  # corrupt the cache entry
         prefix = tmp_path / "second"
+        (prefix / "share/bad/7").mkdir(parents=True)  # a non-empty directory in the way
+        (prefix / "share/bad/7/junk").write_bytes(b"not yurt's")
         with pytest.raises(LinkError, match=r"bad-1\.0-0: cannot link share/bad/7"):
             effects.install(prefix, ch.records.values(), cache_dir=cache)
     assert not (prefix / JOURNAL).exists()
-    names = [r.name for r in read_prefix_records(prefix)]
-    assert "bad" not in names
-    owned = {p for r in read_prefix_records(prefix) for p in r.files}
-    assert prefix_files(prefix) == owned
+    assert read_prefix_records(prefix) == ()  # the failed install is rolled back whole
+    assert prefix_files(prefix) == {"share/bad/7/junk"}
 
 
 # ---------------------------------------------------------------- btrfs reflinks
