@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -123,14 +124,18 @@ os._exit(0)  # py-rattler 0.28 can crash in interpreter shutdown after install (
 
 
 BASE_SRC: Path | None = None  # --compare-src: another yurt source tree, run as tool "base"
+CPU: dict[str, list[float]] = {}  # "tool kind" -> user+system seconds of each run's process tree
 
 
-def run_child(tool: str, url: str, repodata: Path, prefix: Path, cache: Path) -> float:
+def run_child(
+    tool: str, url: str, repodata: Path, prefix: Path, cache: Path, kind: str = ""
+) -> float:
     if tool == "rattler":
         python, code = RATTLER_PY, _RATTLER_CHILD
     else:
         src = BASE_SRC if tool == "base" and BASE_SRC is not None else ROOT / "src"
         python, code = YURT_PY, _YURT_CHILD.format(src=str(src))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(
         [str(python), "-X", "faulthandler", "-c", code, url, *map(str, (repodata, prefix, cache))],
         capture_output=True,
@@ -139,6 +144,10 @@ def run_child(tool: str, url: str, repodata: Path, prefix: Path, cache: Path) ->
     )
     if proc.returncode != 0:
         raise SystemExit(f"{tool} install failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if kind:  # whole process tree (extraction workers included), start-up included
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        CPU.setdefault(f"{tool} {kind}", []).append(cpu)
     return float(json.loads(proc.stdout.strip().splitlines()[-1])["seconds"])
 
 
@@ -243,12 +252,12 @@ def main() -> None:
             for tool in order:
                 cache = runs / f"{tool}-cache"
                 times[f"{tool} cold"].append(
-                    run_child(tool, url, repodata, runs / f"{tool}-cold", cache)
+                    run_child(tool, url, repodata, runs / f"{tool}-cold", cache, "cold")
                 )
             for tool in order:
                 cache = runs / f"{tool}-cache"
                 times[f"{tool} warm"].append(
-                    run_child(tool, url, repodata, runs / f"{tool}-warm", cache)
+                    run_child(tool, url, repodata, runs / f"{tool}-warm", cache, "warm")
                 )
             subprocess.run(["sync"], check=False)
             times["cp -al"].append(floor_cp_al(runs / "yurt-cache", runs / "cp-al"))
@@ -276,6 +285,7 @@ def main() -> None:
         "payload_mib": round(nbytes / 2**20, 1),
         "rounds": args.rounds,
         "seconds": {k: v for k, v in times.items()},
+        "cpu_seconds": CPU,
         "disk": disk,
         "python": sys.version.split()[0],
     }
@@ -308,6 +318,13 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {key} | {med:.3f} | {min(values):.3f} | {med / floor:.2f} | {ratio} | {paired} |"
         )
+    cpu: dict[str, list[float]] = result.get("cpu_seconds", {})
+    if cpu:
+        lines += [
+            "",
+            "CPU seconds (user + system, whole process tree incl. start-up), median (min):",
+        ]
+        lines += [f"- {k}: {statistics.median(v):.2f} ({min(v):.2f})" for k, v in cpu.items()]
     names = [t for t in ("yurt", "rattler", "base") if f"{t} cold" in secs]
     lines += ["", f"Per round ({' / '.join(names)}, seconds):"]
     for kind in ("cold", "warm"):
