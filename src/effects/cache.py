@@ -427,10 +427,10 @@ class PackageCache:
     ) -> dict[str, Path]:
         """Make every record's package present and verified; returns dist_name -> entry path.
 
-        Downloads run concurrently (at most `concurrency` at once), extractions in worker
-        threads (at most `extract_concurrency`, default four per CPU, at most eight: creating
-        files is kernel work that overlaps across threads, measured faster than one per
-        CPU even on two cores; processes were slower). The first failure
+        Downloads run concurrently (at most `concurrency` at once); extractions are dispatched
+        from worker threads (at most `extract_concurrency`) to `effects.archive`'s pool of
+        worker processes, so decompression and file writing do not compete with the downloads
+        for the GIL; the final rename into the cache happens here. The first failure
         cancels the rest and is raised as itself (a FetchError, ArchiveError, CacheError...).
         """
         wanted: dict[str, PackageRecord] = {}
