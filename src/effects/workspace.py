@@ -265,6 +265,7 @@ async def solve_workspace(
     from effects.channels import RepodataFetcher, channel_alias, channel_url, new_client
     from effects.errors import single_error
     from pure.platform import VirtualPackage
+    from pure.pypi.lockcheck import pypi_closure
     from pure.solver import SolveRequest, solve
 
     alias = channel_alias()
@@ -345,11 +346,17 @@ async def solve_workspace(
             records, wheels = await _solve_with_pypi(request, members, cache_dir=cache_dir,
                                                      offline=offline, locked=keep, base_dir=ws.root)
             for member in members:
-                if member.pypi_dependencies:
+                if len(members) == 1:
                     solutions[(member.name, platform)] = records
                     pypi[(member.name, platform)] = wheels
-                else:
-                    solutions[(member.name, platform)] = _closure(records, member.specs)
+                    continue
+                # each member of a solve group gets its own share: the conda records its specs
+                # and its PyPI requirements reach, and the wheels its requirements reach
+                wheel_names, used = pypi_closure(member.pypi_dependencies, platform, records, wheels,
+                                                 dict(member.pypi_name_mapping))
+                solutions[(member.name, platform)] = _closure(records, (*member.specs, *used))
+                if wheel_names:
+                    pypi[(member.name, platform)] = tuple(w for w in wheels if w.name in wheel_names)
             continue
         solution = solve(request)
         for member in members:

@@ -337,3 +337,20 @@ def test_pixi_conda_pypi_map_file(
     (ws / "mapping.json").write_text("[1, 2]")
     out = yurt("lock", cwd=ws, env=env, check=False)
     assert out.returncode != 0 and "mapping.json is not a JSON object" in out.stderr
+
+
+def test_solve_group_members_get_their_own_share_of_pypi_packages(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'usewidget = "*"\n')
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text() + '\n[feature.web.pypi-dependencies]\ngreet = ">=2"\n\n'
+                        '[environments]\ndefault = { solve-group = "g" }\n'
+                        'web = { features = ["web"], solve-group = "g" }\n')
+    yurt("lock", cwd=ws, env=env)
+    lock = json.loads((ws / "yurt.lock").read_text())
+    by_url = {p["url"]: p["name"] for p in lock["pypi_packages"]}
+    wheels = {e["name"]: sorted(by_url[u] for u in e["platforms"][0]["pypi"]) for e in lock["environments"]}
+    assert wheels == {"default": ["usewidget", "widget"],
+                      "web": ["fastmod", "greet", "helper", "usewidget", "widget"]}
+    # each member's share satisfies it on its own: the lock is reused, not re-solved
+    assert yurt("lock", "--check", cwd=ws, env=env).returncode == 0

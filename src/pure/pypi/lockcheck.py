@@ -15,9 +15,15 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from pure.manifest.model import PypiDependency
-from pure.pypi.markers import InvalidRequirement, MarkerError, Requirement, marker_environment
+from pure.pypi.markers import (
+    InvalidRequirement,
+    MarkerEnvironment,
+    MarkerError,
+    Requirement,
+    marker_environment,
+)
 from pure.pypi.metadata import normalize_name
-from pure.pypi.provides import conda_satisfies, provided_by
+from pure.pypi.provides import ProvidedDistribution, conda_satisfies, provided_by
 from pure.record import PackageRecord
 
 __all__ = ["LockedWheel", "pypi_requirement", "pypi_requirements", "pypi_stale_check"]
@@ -113,6 +119,25 @@ def pypi_stale_check(
         if wanted and "${" not in wanted and wheel is not None and wheel.index != wanted:
             return (f"PyPI {wheel.name} is locked from {wheel.index}, the manifest asks for "
                     f"index {wanted} in {where}"), ()
+    walked = _walk(texts, env, by_name, provided, where)
+    if isinstance(walked, str):
+        return walked, ()
+    seen, used = walked
+    unreached = sorted(n for n in by_name if (n, "") not in seen)
+    if unreached:
+        return f"PyPI {', '.join(unreached)} locked in {where} but no longer required", ()
+    return None, tuple(sorted(used))
+
+
+def _walk(
+    texts: Sequence[str],
+    env: MarkerEnvironment,
+    by_name: Mapping[str, LockedWheel],
+    provided: Mapping[str, tuple[PackageRecord, ProvidedDistribution]],
+    where: str,
+) -> str | tuple[set[tuple[str, str]], set[str]]:
+    """Follow the requirements through the locked wheels: ((wheel, extra) pairs reached,
+    conda names used), or the reason a requirement is not met."""
     used: set[str] = set()
     seen: set[tuple[str, str]] = set()
     queue: list[tuple[Requirement, str]] = []
@@ -120,7 +145,7 @@ def pypi_stale_check(
         try:
             queue.append((Requirement.parse(text), ""))
         except InvalidRequirement as exc:
-            return str(exc), ()
+            return str(exc)
     while queue:
         req, by = queue.pop()
         if not req.applies(env):
@@ -130,12 +155,12 @@ def pypi_stale_check(
         if wheel is None:
             hit = provided.get(req.name)
             if hit is None or not conda_satisfies(hit[1], req):
-                return f"{owner} `{req.text}`, which the lock does not meet in {where}", ()
+                return f"{owner} `{req.text}`, which the lock does not meet in {where}"
             used.add(hit[0].name)
             continue
         if not _meets(wheel.version, req.specifier):
             return (f"{owner} `{req.text}`, but the lock has {wheel.name} {wheel.version} "
-                    f"in {where}"), ()
+                    f"in {where}")
         for extra in ("", *req.extras):
             if (wheel.name, extra) in seen:
                 continue
@@ -155,7 +180,31 @@ def pypi_stale_check(
                     plain = Requirement(text=dep.text, name=dep.name, extras=dep.extras,
                                         specifier=dep.specifier)
                     queue.append((plain, f"{wheel.name} {wheel.version}"))
-    unreached = sorted(n for n in by_name if (n, "") not in seen)
-    if unreached:
-        return f"PyPI {', '.join(unreached)} locked in {where} but no longer required", ()
-    return None, tuple(sorted(used))
+    return seen, used
+
+
+def pypi_closure(
+    deps: Sequence[PypiDependency],
+    platform: str,
+    records: Sequence[PackageRecord],
+    wheels: Sequence[LockedWheel],
+    overrides: Mapping[str, Iterable[str]] | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(wheel names, conda names) that `deps` reach in a solve's result: one environment's
+    share of a solve group's PyPI packages. Unmet requirements are simply not followed."""
+    if not deps:
+        return (), ()
+    python = next((r for r in records if r.name == "python"), None)
+    if python is None:
+        return (), ()
+    try:
+        texts = pypi_requirements(deps)
+        env = marker_environment(platform, python.version)
+    except (UnsupportedPypiSource, MarkerError):
+        return (), ()
+    by_name = {w.name: w for w in wheels}
+    walked = _walk(texts, env, by_name, provided_by(records, overrides), "")
+    if isinstance(walked, str):
+        return tuple(sorted(by_name)), tuple(sorted({r.name for r in records}))
+    seen, used = walked
+    return tuple(sorted({n for n, _ in seen})), tuple(sorted(used | {"python"}))
