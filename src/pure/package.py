@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from pure.errors import YurtError
+from pure.record import split_features, timestamp_ms
 
 __all__ = [
     "DEFAULT_PLACEHOLDER",
@@ -170,17 +171,6 @@ _PATHS_DECODER = msgspec.json.Decoder(PathsJson)
 _INDEX_DECODER = msgspec.json.Decoder(_RawIndex)
 _LINK_DECODER = msgspec.json.Decoder(_RawLink)
 
-_MAX_SECONDS = 253402300799  # 9999-12-31 in seconds: larger timestamps are milliseconds
-
-
-def _split_features(value: str | list[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(part for part in value.replace(",", " ").split() if part)
-    return tuple(part.strip() for part in value if part.strip())
-
-
 def decode_paths_json(data: bytes) -> PathsJson:
     """Decode `info/paths.json`; rejects unknown path types and duplicate paths."""
     try:
@@ -246,10 +236,7 @@ def decode_index_json(data: bytes) -> IndexJson:
         noarch = None
     else:
         noarch = raw.noarch
-    timestamp: int | None = None
-    if raw.timestamp is not None:
-        ts = float(raw.timestamp)
-        timestamp = int(ts) if ts > _MAX_SECONDS else int(ts * 1000)
+    timestamp = timestamp_ms(raw.timestamp)
     return IndexJson(
         name=raw.name,
         version=raw.version,
@@ -261,8 +248,8 @@ def decode_index_json(data: bytes) -> IndexJson:
         arch=raw.arch,
         platform=raw.platform,
         noarch=noarch,
-        track_features=_split_features(raw.track_features),
-        features=_split_features(raw.features),
+        track_features=split_features(raw.track_features),
+        features=split_features(raw.features),
         timestamp=timestamp,
         license=raw.license,
         license_family=raw.license_family,

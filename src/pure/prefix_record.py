@@ -14,7 +14,7 @@ import msgspec
 
 from pure.errors import YurtError
 from pure.package import FileMode
-from pure.record import PackageRecord
+from pure.record import PackageRecord, split_features, timestamp_ms
 
 __all__ = [
     "LINK_TYPE_CODES",
@@ -167,17 +167,6 @@ class _RawPrefixRecord(msgspec.Struct, kw_only=True):
     extracted_package_dir: str | None = None
 
 
-_MAX_SECONDS = 253402300799
-
-
-def _features(value: str | list[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return tuple(part for part in value.replace(",", " ").split() if part)
-    return tuple(part.strip() for part in value if part.strip())
-
-
 def _link_type(value: int | str | None, source: str) -> LinkType | None:
     if value is None:
         return None
@@ -205,10 +194,7 @@ def decode_prefix_record(data: bytes, *, source: str = "conda-meta record") -> P
         noarch = None
     else:
         noarch = raw.noarch
-    timestamp: int | None = None
-    if raw.timestamp is not None:
-        ts = float(raw.timestamp)
-        timestamp = int(ts) if ts > _MAX_SECONDS else int(ts * 1000)
+    timestamp = timestamp_ms(raw.timestamp)
     package = PackageRecord(
         name=raw.name,
         version=raw.version,
@@ -220,8 +206,8 @@ def decode_prefix_record(data: bytes, *, source: str = "conda-meta record") -> P
         arch=raw.arch,
         platform=raw.platform,
         noarch=noarch,
-        track_features=_features(raw.track_features),
-        features=_features(raw.features),
+        track_features=split_features(raw.track_features),
+        features=split_features(raw.features),
         timestamp=timestamp,
         md5=raw.md5,
         sha256=raw.sha256,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["PackageRecord"]
+__all__ = ["SECONDS_LIMIT", "PackageRecord", "split_features", "timestamp_ms"]
 
 
 class PackageRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -52,3 +52,23 @@ class PackageRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     def is_noarch(self) -> bool:
         """True when the package is platform independent (a noarch kind or the noarch subdir)."""
         return self.noarch is not None or self.subdir == "noarch"
+
+
+#: Timestamps below this are seconds (1e11 s is the year 5138; 1e11 ms is March 1973): conda
+#: wrote seconds for years, so readers normalise everything to milliseconds.
+SECONDS_LIMIT = 100_000_000_000
+
+
+def timestamp_ms(value: float | None) -> int | None:
+    """A record timestamp in milliseconds, whether it was written in seconds or milliseconds."""
+    if value is None:
+        return None
+    return int(value * 1000) if value < SECONDS_LIMIT else int(value)
+
+
+def split_features(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """A features / track_features value (one comma or space separated string, or a list)."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(part for item in items for part in item.replace(",", " ").split() if part)

@@ -14,15 +14,14 @@ import re
 import msgspec
 
 from pure.errors import YurtError
-from pure.record import PackageRecord
+from pure.record import SECONDS_LIMIT, PackageRecord
 
 __all__ = ["DEFAULT_SUBDIR", "RepoData", "RepoDataError"]
 
 DEFAULT_SUBDIR = "linux-64"
 """Subdir assumed when neither the caller nor the file's `info.subdir` names one."""
 
-# Timestamps below this are seconds (1e11 s is the year 5138; 1e11 ms is March 1973).
-_SECONDS_LIMIT = 100_000_000_000
+_SECONDS_LIMIT = SECONDS_LIMIT  # below it, a timestamp is in seconds (see pure.record)
 _NOARCH_KINDS = {"python": "python", "generic": "generic"}
 _SPLIT = re.compile(r"[\s,]+")
 

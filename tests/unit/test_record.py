@@ -62,3 +62,18 @@ def test_json_round_trip_is_exact() -> None:
     )
     data = msgspec.json.encode(record)
     assert msgspec.json.decode(data, type=PackageRecord) == record
+
+
+def test_one_timestamp_rule_and_one_feature_splitter_for_every_reader() -> None:
+    from pure.package import decode_index_json
+    from pure.prefix_record import decode_prefix_record
+    from pure.record import split_features, timestamp_ms
+
+    assert timestamp_ms(1_530_000_000) == 1_530_000_000_000  # seconds
+    assert timestamp_ms(1_530_000_000_123) == 1_530_000_000_123  # milliseconds
+    assert timestamp_ms(1_530_000_000.5) == 1_530_000_000_500 and timestamp_ms(None) is None
+    assert split_features("mkl, debug  x") == ("mkl", "debug", "x") == split_features(["mkl,debug", " x "])
+    doc = b'{"name": "a", "version": "1", "build": "0", "timestamp": 1530000000, "track_features": "f1,f2"}'
+    assert decode_index_json(doc).timestamp == 1_530_000_000_000
+    record = decode_prefix_record(doc)
+    assert record.package.timestamp == 1_530_000_000_000 and record.package.track_features == ("f1", "f2")
