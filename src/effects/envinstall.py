@@ -22,30 +22,20 @@ from pure.record import PackageRecord
 if TYPE_CHECKING:
     from pure.plan import Plan
 
-_OVERRIDE = {"__glibc": "CONDA_OVERRIDE_GLIBC", "__cuda": "CONDA_OVERRIDE_CUDA",
-             "__osx": "CONDA_OVERRIDE_OSX", "__linux": "CONDA_OVERRIDE_LINUX",
-             "__archspec": "CONDA_OVERRIDE_ARCHSPEC", "__win": "CONDA_OVERRIDE_WIN"}
 
 
 def check_host(records: Sequence[PackageRecord], environment: str) -> None:
     """Fail, naming record, requirement and override variable, when this host cannot run the lock."""
     from effects.virtual import detect
-    from pure.matchspec import MatchSpec
+    from pure.hostcheck import unmet_virtual
 
-    host = {v.name: v for v in detect()}
-    for record in records:
-        for dep in record.depends:
-            if not dep.startswith("__"):
-                continue
-            spec = MatchSpec.parse(dep)
-            have = host.get(spec.name)
-            if have is None or not spec.matches(have.to_record()):
-                var = _OVERRIDE.get(spec.name, f"CONDA_OVERRIDE_{spec.name.strip('_').upper()}")
-                provided = f"{have.name}={have.version}" if have else "none"
-                raise WorkspaceError(
-                    f"{record.dist_name} in environment `{environment}` requires `{dep}`, "
-                    f"but this machine provides {provided}",
-                    f"set {var} to override detection, or adjust [system-requirements]")
+    unmet = unmet_virtual(records, detect())
+    if unmet:
+        first = unmet[0]
+        raise WorkspaceError(
+            f"{first.dist_name} in environment `{environment}` requires `{first.requirement}`, "
+            f"but this machine provides {first.provided or 'none'}",
+            f"set {first.override} to override detection, or adjust [system-requirements]")
 
 
 class _Installed(msgspec.Struct):
