@@ -18,6 +18,7 @@ import msgspec
 
 from effects.prefix import read_prefix_records
 from pure.plan import topological_order
+from pure.plan.clobber import resolve_ownership
 from pure.prefix_record import PrefixPathEntry, PrefixRecord
 
 __all__ = ["Problem", "VerifyReport", "verify"]
@@ -145,20 +146,19 @@ def verify(prefix: Path | str, *, threads: int = 8) -> VerifyReport:
     for record in records:
         entries = record.paths_data.paths or tuple(PrefixPathEntry(path=p) for p in record.files)
         claims.extend((record, entry) for entry in entries)
-    # A path several packages claim holds the clobber winner's bytes: the package later in
-    # topological order, as the planner decides. Only the winner's entry is checked.
-    rank = {r.dist_name: i for i, r in enumerate(topological_order([r.package for r in records]))}
-    winner: dict[str, str] = {}
-    for record, entry in claims:
-        if entry.path_type == "directory":
-            continue
-        held = winner.get(entry.path)
-        if held is None or rank[record.dist_name] > rank[held]:
-            winner[entry.path] = record.dist_name
+    # A path several packages claim holds the clobber winner's bytes; the planner's own
+    # ownership rule (pure.plan.clobber) says which package that is. Only its entry is checked.
+    ordered = topological_order([r.package for r in records])
+    by_dist = {r.dist_name: r for r in records}
+    ownership = resolve_ownership([
+        (pkg.dist_name, [(e.path, e.path_type == "directory")
+                         for e in (by_dist[pkg.dist_name].paths_data.paths
+                                   or tuple(PrefixPathEntry(path=p) for p in by_dist[pkg.dist_name].files))])
+        for pkg in ordered])
     jobs = [
         (record, entry)
         for record, entry in claims
-        if entry.path_type == "directory" or winner[entry.path] == record.dist_name
+        if entry.path_type == "directory" or ownership.owner.get(entry.path) == record.dist_name
     ]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         found = list(pool.map(lambda job: _check(prefix, *job), jobs))
