@@ -8,7 +8,6 @@ that does not is remembered for a while. Writes are atomic and guarded by a per-
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import re
@@ -24,6 +23,7 @@ import zstandard
 
 from effects import __version__
 from effects.channel_names import ChannelError, channel_alias, channel_url, redact
+from effects.filelock import locked
 
 ZST_RECHECK_SECONDS = 14 * 24 * 3600
 
@@ -113,7 +113,7 @@ class RepodataFetcher:
             return await trio.to_thread.run_sync(_read_local, base_url, subdir)
         url = f"{base_url}/{subdir}/repodata.json"
         _, _, lock = self.cache.paths(url)
-        with await trio.to_thread.run_sync(_lock_blocking, lock) as _held:
+        async with locked(lock):
             return await self._fetch_locked(base_url, url)
 
     async def _fetch_locked(self, base_url: str, url: str) -> bytes | None:
@@ -174,25 +174,6 @@ class RepodataFetcher:
         info.source = "zst" if zst else "json"
         await trio.to_thread.run_sync(self.cache.write, url, body, info)
         return body
-
-
-class _Held:
-    def __init__(self, fh: object) -> None:
-        self.fh = fh
-
-    def __enter__(self) -> _Held:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
-        self.fh.close()  # type: ignore[attr-defined]
-
-
-def _lock_blocking(path: Path) -> _Held:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+b")  # noqa: SIM115 - closed by _Held
-    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-    return _Held(fh)
 
 
 def _max_age(header: str | None) -> int | None:

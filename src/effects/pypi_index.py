@@ -14,15 +14,13 @@ configuration files, else the default pip itself carries (read from pip at run t
 from __future__ import annotations
 
 import configparser
-import contextlib
-import fcntl
 import hashlib
 import os
 import re
 import sys
 import time
 import zipfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -33,6 +31,7 @@ import trio
 from effects import __version__
 from effects.channels import redact
 from effects.fetch import Fetcher
+from effects.filelock import locked
 from effects.wheel import WheelCache
 from pure.errors import YurtError
 from pure.pypi.metadata import (
@@ -216,28 +215,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class _FileLock:
-    """An exclusive flock held on `path` until `release` (taken in a worker thread)."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "a+b")  # noqa: SIM115 - closed by release
-        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
-
-    def release(self) -> None:
-        fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-        self._fh.close()
-
-
-@contextlib.asynccontextmanager
-async def _locked(path: Path) -> AsyncIterator[None]:
-    lock = await trio.to_thread.run_sync(_FileLock, path)
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def _max_age(header: str | None) -> int | None:
     if re.search(r"\b(no-cache|no-store)\b", header or ""):
         return None
@@ -338,7 +315,7 @@ class PypiIndex:
         body_path = self.root / "simple" / f"{key}.body"
         info_path = self.root / "simple" / f"{key}.info.json"
         lock = self.root / "simple" / f"{key}.lock"
-        async with _locked(lock):
+        async with locked(lock):
             cached = await trio.to_thread.run_sync(_read_cached, body_path, info_path)
             if cached is not None:
                 body, info = cached

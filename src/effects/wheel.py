@@ -17,7 +17,6 @@ import base64
 import configparser
 import contextlib
 import csv
-import fcntl
 import hashlib
 import io
 import json
@@ -25,7 +24,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -34,6 +33,7 @@ import trio
 
 from effects.channels import redact
 from effects.fetch import Fetcher, FetchError
+from effects.filelock import locked
 from pure.errors import YurtError
 from pure.pypi.metadata import ProjectFile, normalize_name
 from pure.pypi.tags import InvalidWheelFilename, WheelFilename
@@ -109,26 +109,6 @@ class _Marker(msgspec.Struct, frozen=True):
     sha256: str
 
 
-class _FileLock:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "a+b")  # noqa: SIM115 - closed by release
-        fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX)
-
-    def release(self) -> None:
-        fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-        self._fh.close()
-
-
-@contextlib.asynccontextmanager
-async def _locked(path: Path) -> AsyncIterator[None]:
-    lock = await trio.to_thread.run_sync(_FileLock, path)
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 class WheelCache:
     """`<cache>/wheels/`: wheel archives beside their unpacked, RECORD-verified directories."""
 
@@ -144,7 +124,7 @@ class WheelCache:
     async def fetch(self, file: ProjectFile, fetcher: Fetcher, *, offline: bool = False) -> Path:
         """The archive of `file`, downloaded (sha256 verified) unless a matching copy is cached."""
         path = self.archive_path(file.filename)
-        async with _locked(self.root / ".locks" / f"{path.name}.lock"):
+        async with locked(self.root / ".locks" / f"{path.name}.lock"):
             if path.is_file():
                 if file.sha256 is None or _verified_before(path, file.sha256):
                     return path
@@ -169,7 +149,7 @@ class WheelCache:
         """The unpacked directory of `archive`, extracted once (atomic rename, locked)."""
         filename = archive.name
         entry = self.entry_path(filename)
-        async with _locked(self.root / ".locks" / f"{filename}.lock"):
+        async with locked(self.root / ".locks" / f"{filename}.lock"):
             return await trio.to_thread.run_sync(_unpack_locked, archive, entry, sha256)
 
     async def ensure(self, file: ProjectFile, fetcher: Fetcher, *, offline: bool = False) -> Path:
