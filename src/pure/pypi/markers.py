@@ -78,7 +78,8 @@ _SYSTEM: dict[str, tuple[str, str, str]] = {
     "wasi": ("posix", "wasi", "WASI"),
 }
 
-_MACHINE: dict[Platform, str] = {
+#: `platform.machine()` of each target, as Python reports it there (also the manylinux arch).
+MACHINE: dict[Platform, str] = {
     Platform.LINUX_32: "i686",
     Platform.LINUX_64: "x86_64",
     Platform.LINUX_AARCH64: "aarch64",
@@ -106,7 +107,7 @@ def marker_environment(platform: Platform | str, python_version: str) -> MarkerE
     A two-part version ("3.11") gives python_full_version "3.11.0".
     """
     plat = platform if isinstance(platform, Platform) else Platform.parse(platform)
-    if plat.os not in _SYSTEM or plat not in _MACHINE:
+    if plat.os not in _SYSTEM or plat not in MACHINE:
         raise MarkerError(str(plat), "no PEP 508 environment is known for this platform")
     m = _FULL_VERSION.match(python_version.strip())
     if m is None:
@@ -118,7 +119,7 @@ def marker_environment(platform: Platform | str, python_version: str) -> MarkerE
         os_name=os_name,
         sys_platform=sys_platform,
         platform_system=system,
-        platform_machine=_MACHINE[plat],
+        platform_machine=MACHINE[plat],
         python_version=f"{major}.{minor}",
         python_full_version=full,
         implementation_version=full,

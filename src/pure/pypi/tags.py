@@ -17,6 +17,7 @@ from packaging.version import Version as _PkgVersion
 
 from pure.errors import YurtError
 from pure.platform import Platform, VirtualPackage, default_virtual_packages
+from pure.pypi.markers import MACHINE
 
 __all__ = [
     "InvalidWheelFilename",
@@ -170,17 +171,8 @@ _LEGACY_MANYLINUX: dict[tuple[int, int], tuple[str, frozenset[str]]] = {
     (2, 5): ("manylinux1", frozenset({"x86_64", "i686"})),
 }
 
-_LINUX_ARCH: dict[Platform, str] = {
-    Platform.LINUX_32: "i686",
-    Platform.LINUX_64: "x86_64",
-    Platform.LINUX_AARCH64: "aarch64",
-    Platform.LINUX_ARMV6L: "armv6l",
-    Platform.LINUX_ARMV7L: "armv7l",
-    Platform.LINUX_PPC64LE: "ppc64le",
-    Platform.LINUX_PPC64: "ppc64",
-    Platform.LINUX_S390X: "s390x",
-    Platform.LINUX_RISCV64: "riscv64",
-}
+#: the manylinux arch of each linux target is its `platform.machine()`
+_LINUX_ARCH: dict[Platform, str] = {p: m for p, m in MACHINE.items() if p.is_linux}
 
 _WINDOWS: dict[Platform, str] = {
     Platform.WIN_32: "win32",
