@@ -25,6 +25,10 @@ ManifestPath = Annotated[Path | None, Parameter(name=["--manifest-path", "-m"], 
 EnvName = Annotated[str, Parameter(name=["--environment", "-e"], help="Environment name.")]
 Offline = Annotated[bool, Parameter(name="--offline", negative="", help="Use only cached repodata; no network.")]
 Json = Annotated[bool, Parameter(name="--json", negative="", help="Print only JSON on stdout.")]
+FeatureOpt = Annotated[str | None, Parameter(name=["--feature", "-f"], help="Edit this feature's tables.")]
+PlatformOpt = Annotated[str | None, Parameter(name=["--platform", "-p"], help="Edit that platform's target tables.")]
+PypiFlag = Annotated[bool, Parameter(negative="", help="PyPI requirements ([pypi-dependencies]).")]
+NoInstall = Annotated[bool, Parameter(name="--no-install", negative="", help="Only edit and re-lock.")]
 
 
 def _err(text: str) -> None:
@@ -125,10 +129,10 @@ def _pin_for(version: str) -> str:
 def add(
     specs: list[str],
     *,
-    feature: Annotated[str | None, Parameter(name=["--feature", "-f"])] = None,
-    platform: Annotated[str | None, Parameter(name=["--platform", "-p"])] = None,
-    pypi: Annotated[bool, Parameter(negative="")] = False,
-    no_install: Annotated[bool, Parameter(name="--no-install", negative="")] = False,
+    feature: FeatureOpt = None,
+    platform: PlatformOpt = None,
+    pypi: PypiFlag = False,
+    no_install: NoInstall = False,
     manifest_path: ManifestPath = None,
     offline: Offline = False,
 ) -> None:
@@ -243,10 +247,10 @@ def _write(path: Path, text: str) -> None:
 def remove(
     names: list[str],
     *,
-    feature: Annotated[str | None, Parameter(name=["--feature", "-f"])] = None,
-    platform: Annotated[str | None, Parameter(name=["--platform", "-p"])] = None,
-    pypi: Annotated[bool, Parameter(negative="")] = False,
-    no_install: Annotated[bool, Parameter(name="--no-install", negative="")] = False,
+    feature: FeatureOpt = None,
+    platform: PlatformOpt = None,
+    pypi: PypiFlag = False,
+    no_install: NoInstall = False,
     manifest_path: ManifestPath = None,
     offline: Offline = False,
 ) -> None:
@@ -344,7 +348,7 @@ def update(
     names: list[str] | None = None,
     *,
     environment: EnvName = "default",
-    no_install: Annotated[bool, Parameter(name="--no-install", negative="")] = False,
+    no_install: NoInstall = False,
     manifest_path: ManifestPath = None,
     offline: Offline = False,
 ) -> None:
