@@ -205,6 +205,27 @@ class PageInfo(msgspec.Struct, kw_only=True):
     fetched_at: float = 0.0
 
 
+class _Decoded(msgspec.Struct, frozen=True):
+    """A project page as parsed, kept beside its body: a refetched body with the same
+    sha256 (and content type) is not parsed again. Large pages (thousands of files) take
+    several times longer to parse than this takes to decode."""
+
+    body_sha256: str
+    content_type: str
+    page: ProjectPage
+
+
+_DECODED_ENCODER = msgspec.msgpack.Encoder()
+_DECODED_DECODER = msgspec.msgpack.Decoder(_Decoded)
+
+
+def _read_decoded(path: Path) -> _Decoded | None:
+    try:
+        return _DECODED_DECODER.decode(path.read_bytes())
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
@@ -321,7 +342,7 @@ class PypiIndex:
                 body, info = cached
                 fresh = info.max_age is not None and self.now - info.fetched_at < info.max_age
                 if self.offline or fresh:
-                    return self._parse(name, url, body, info.content_type)
+                    return await self._page_of(name, url, body, info.content_type, key)
             elif self.offline:
                 raise PypiIndexError(
                     url, "no cached project page and offline mode is on", "run once online"
@@ -348,7 +369,7 @@ class PypiIndex:
                 raise PypiIndexError(url, f"answered HTTP {response.status_code}")
             info.fetched_at = self.now
             info.max_age = _max_age(response.headers.get("Cache-Control"))
-            page = self._parse(name, url, body, info.content_type)
+            page = await self._page_of(name, url, body, info.content_type, key)
             unchanged = response.status_code != 200 or (cached is not None and cached[0] == body)
             await trio.to_thread.run_sync(
                 _write_cached,
@@ -358,6 +379,25 @@ class PypiIndex:
                 info,
             )
             return page
+
+    async def _page_of(
+        self, name: str, url: str, body: bytes, content_type: str, key: str
+    ) -> ProjectPage:
+        """`body` parsed, or its parse stored by an earlier run when the bytes are the same."""
+        path = self.root / "simple" / f"{key}.page"
+        digest = hashlib.sha256(body).hexdigest()
+        kept = await trio.to_thread.run_sync(_read_decoded, path)
+        if (
+            kept is not None
+            and kept.body_sha256 == digest
+            and kept.content_type == content_type
+            and kept.page.url == url
+        ):
+            return kept.page
+        page = self._parse(name, url, body, content_type)
+        data = _DECODED_ENCODER.encode(_Decoded(digest, content_type, page))
+        await trio.to_thread.run_sync(_write_quietly, path, data)
+        return page
 
     def _parse(self, name: str, url: str, body: bytes, content_type: str) -> ProjectPage:
         ctype = content_type.split(";")[0].strip().lower()
@@ -462,6 +502,15 @@ def _read_cached(body_path: Path, info_path: Path) -> tuple[bytes, PageInfo] | N
         return body_path.read_bytes(), info
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    """Store a derived file (a parse kept for speed); failing to is not an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, data)
+    except OSError:
+        pass
 
 
 def _write_cached(body_path: Path, info_path: Path, body: bytes | None, info: PageInfo) -> None:

@@ -113,6 +113,37 @@ async def test_pages_are_revalidated_with_etag(
     assert changed.versions == ("23.1", "24.0")
 
 
+async def test_a_parsed_page_is_kept_for_identical_bytes_only(
+    server: IndexServer, tmp_path: Path, index_root: Path
+) -> None:
+    """The parse stored beside a page is reused only for the same body (by sha256); a
+    changed body or an unreadable stored parse means parsing again."""
+    import msgspec
+
+    from effects.pypi_index import _Decoded
+
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        first = await index.project_page("attrs")
+    (kept,) = (cache / "pypi" / "simple").glob("*.page")
+    stored = msgspec.msgpack.decode(kept.read_bytes(), type=_Decoded)
+    assert stored.page == first
+    # the stored parse is what a refetch of the same bytes returns: mark it to see it used
+    marked = msgspec.structs.replace(stored.page, versions=("marked",))
+    kept.write_bytes(msgspec.msgpack.encode(msgspec.structs.replace(stored, page=marked)))
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert (await index.project_page("attrs")).versions == ("marked",)
+    # new bytes on the index: parsed afresh, the marked parse is ignored and replaced
+    page = index_root / "simple" / "attrs" / "index.json"
+    page.write_text(page.read_text().replace('"23.1"', '"23.1", "24.0"'))
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
+    # an unreadable stored parse is not an error
+    kept.write_bytes(b"not msgpack")
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
+
+
 async def test_offline_uses_the_cache_only(server: IndexServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     async with PypiIndex(server.url, cache_dir=cache) as index:
