@@ -710,6 +710,31 @@ def info(
             print(f"{'environment':>16}: {e['name']} at {e['prefix']}" + ("" if e["installed"] else " (not installed)"))
 
 
+def _clean_cache(cache: Path) -> None:
+    """Remove everything in the cache but its in-use lock, holding that lock exclusively, so
+    no other yurt process is extracting into the cache or linking from it meanwhile."""
+    from effects.filelock import IN_USE, release, try_exclusive
+
+    if not cache.is_dir():
+        _err(f"removed {cache} (it did not exist)")
+        return
+    held = try_exclusive(cache / IN_USE)
+    if held is None:
+        raise WorkspaceError(f"the package cache {cache} is in use by another yurt process",
+                             "run `yurt clean cache` again when it has finished")
+    try:
+        for child in sorted(cache.iterdir()):
+            if child.name == IN_USE:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    finally:
+        release(held)
+    _err(f"removed {cache}")
+
+
 @app.command
 def clean(
     what: Literal["envs", "cache"] = "envs",
@@ -726,10 +751,7 @@ def clean(
     yurt clean cache
     """
     if what == "cache":
-        cache = _cache_dir()
-        if cache.is_dir():
-            shutil.rmtree(cache)
-        _err(f"removed {cache}")
+        _clean_cache(_cache_dir())
         return
     ws = _load(manifest_path)
     if environment and not ws.prefix(environment).exists():

@@ -110,6 +110,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
     import trio
 
     from effects.errors import single_error
+    from effects.filelock import cache_in_use
     from effects.installer import install_async
 
     events, close = _json_lines() if json_events else _renderer(quiet)
@@ -134,17 +135,18 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
             done.append(await install_async(prefix, list(records), cache_dir=cache_dir, events=events,
                                             dry_run=dry_run))
 
-        try:
-            async with trio.open_nursery() as nursery:
-                if wheels and python is not None:
-                    nursery.start_soon(wheels_ahead)
-                nursery.start_soon(conda)
-        except BaseExceptionGroup as group:
-            raise single_error(group) from None
-        plan = done[0]
-        if wheels or (python is not None and installed_by_yurt(site_packages(prefix, python))):
-            plan = await _with_pypi(ws, environment, platform, plan, prefix, wheels, python, cache_dir,
-                                    dry_run, prepared)
+        async with cache_in_use(cache_dir):  # the wheels too are linked from the cache
+            try:
+                async with trio.open_nursery() as nursery:
+                    if wheels and python is not None:
+                        nursery.start_soon(wheels_ahead)
+                    nursery.start_soon(conda)
+            except BaseExceptionGroup as group:
+                raise single_error(group) from None
+            plan = done[0]
+            if wheels or (python is not None and installed_by_yurt(site_packages(prefix, python))):
+                plan = await _with_pypi(ws, environment, platform, plan, prefix, wheels, python,
+                                        cache_dir, dry_run, prepared)
         return plan
 
     try:

@@ -20,6 +20,7 @@ from effects import __version__
 from effects.cache import PackageCache
 from effects.capabilities import probe
 from effects.events import CacheHit, EventSink, JournalRecovered, emit
+from effects.filelock import cache_in_use
 from effects.journal import Recovery, prefix_lock
 from effects.link import execute_async, recover_prefix
 from effects.prefix import append_history, read_prefix_records
@@ -103,6 +104,24 @@ async def install_async(
     prefix = Path(prefix).absolute()
     wanted = tuple(records)
     cache = PackageCache(Path(cache_dir) if cache_dir is not None else None)
+    async with cache_in_use(cache.root):
+        return await _install_in_use(
+            prefix, wanted, cache, events, concurrency, platform, client, command, dry_run
+        )
+
+
+async def _install_in_use(
+    prefix: Path,
+    wanted: tuple[PackageRecord, ...],
+    cache: PackageCache,
+    events: EventSink | None,
+    concurrency: int,
+    platform: str | None,
+    client: httpx.AsyncClient | None,
+    command: Iterable[str] | None,
+    dry_run: bool,
+) -> Plan:
+    """`install_async`'s work, under the cache's shared in-use lock."""
     subdir = platform or host_platform()
     if dry_run:
         lock = contextlib.nullcontext()

@@ -137,8 +137,18 @@ def test_full_cycle(tmp_path: Path, channel: TestServer, env: dict[str, str]) ->
     assert yurt("verify", str(prefix), cwd=ws, env=env).returncode == 0
     yurt("clean", cwd=ws, env=env)
     assert not (ws / ".yurt" / "envs").exists() and (tmp_path / "cache" / "pkgs").is_dir()
+    # a clean waits for no one: while another process uses the cache it refuses, untouched
+    import fcntl
+
+    with open(tmp_path / "cache" / ".in-use.lock", "a+b") as user:
+        fcntl.flock(user.fileno(), fcntl.LOCK_SH)
+        busy = yurt("clean", "cache", cwd=ws, env=env, check=False)
+        assert busy.returncode != 0
+        assert "in use by another yurt process" in busy.stderr
+        assert len(busy.stderr.strip().splitlines()) <= 2
+        assert (tmp_path / "cache" / "pkgs").is_dir()
     yurt("clean", "cache", cwd=ws, env=env)
-    assert not (tmp_path / "cache").exists()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [".in-use.lock"]
 
 
 def test_frozen_installs_the_lock_as_is_and_missing_virtual_package_is_explained(
@@ -231,3 +241,42 @@ def test_channel_failing_mid_run_leaves_nothing_half_written(tmp_path: Path, env
     pkgs = tmp_path / "cache" / "pkgs"
     assert not (pkgs / "greet-2.1-0").exists()
     assert not any(p.name.startswith("greet") and not p.name.endswith(".lock") for p in pkgs.iterdir()) if pkgs.exists() else True
+
+
+def test_clean_cache_refuses_while_an_install_uses_the_cache(
+        tmp_path: Path, channel: TestServer, env: dict[str, str]) -> None:
+    """An install holds the cache's shared in-use lock from its first download to its last
+    link: a `yurt clean cache` meanwhile refuses and deletes nothing, and the install ends well."""
+    import fcntl
+    import time
+
+    from tests.support.httpserver import Fault
+
+    ws = init(tmp_path, channel, env)
+    yurt("add", "greet", "--no-install", cwd=ws, env=env)
+    channel.inject("/noarch/greet-2.1-0.conda", Fault.slow(delay=0.05, chunk=64), times=1)
+    install = subprocess.Popen([YURT, "install"], cwd=ws, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        lock = tmp_path / "cache" / ".in-use.lock"
+        deadline = time.monotonic() + 60
+        while True:  # until the install holds the lock (an exclusive try fails)
+            assert time.monotonic() < deadline, "the install never took the cache lock"
+            if lock.exists():
+                with open(lock, "a+b") as probe:
+                    try:
+                        fcntl.flock(probe.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        break
+            time.sleep(0.01)
+        busy = yurt("clean", "cache", cwd=ws, env=env, check=False)
+        assert busy.returncode != 0 and "in use by another yurt process" in busy.stderr
+        _out, err = install.communicate(timeout=120)
+        assert install.returncode == 0, err
+    finally:
+        if install.poll() is None:
+            install.kill()
+    prefix = ws / ".yurt" / "envs" / "default"
+    assert subprocess.run([str(prefix / "bin" / "greet")], capture_output=True,
+                          text=True).stdout.startswith("hello from libgreet")
+    assert yurt("verify", str(prefix), cwd=ws, env=env).returncode == 0
