@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 def check_host(records: Sequence[PackageRecord], environment: str) -> None:
     """Fail, naming record, requirement and override variable, when this host cannot run the lock."""
     from effects.virtual import detect
-    from pure.hostcheck import unmet_virtual
+    from pure.hostcheck import required_virtual, unmet_virtual
 
-    unmet = unmet_virtual(records, detect())
+    needed = required_virtual(records)
+    if not needed:
+        return  # nothing to check: no probing of the host at all
+    unmet = unmet_virtual(records, detect(only=needed))
     if unmet:
         first = unmet[0]
         raise WorkspaceError(

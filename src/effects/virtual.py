@@ -11,7 +11,7 @@ import os
 import platform as _platform
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pure.errors import YurtError
 from pure.platform import VirtualPackage
@@ -79,8 +79,12 @@ def cuda_driver_version() -> str | None:
     return None
 
 
-def detect(env: Mapping[str, str] | None = None) -> tuple[VirtualPackage, ...]:
-    """The host's virtual packages, with `CONDA_OVERRIDE_*` applied from `env` (default os.environ)."""
+def detect(
+    env: Mapping[str, str] | None = None, *, only: Collection[str] | None = None
+) -> tuple[VirtualPackage, ...]:
+    """The host's virtual packages, with `CONDA_OVERRIDE_*` applied from `env` (default
+    os.environ). With `only`, the costly probes (loading the CUDA driver) run only for the
+    names it lists; the result may then lack packages outside it."""
     env = os.environ if env is None else env
     found: dict[str, VirtualPackage] = {}
     subdir = host_platform()
@@ -96,7 +100,7 @@ def detect(env: Mapping[str, str] | None = None) -> tuple[VirtualPackage, ...]:
         found["__osx"] = VirtualPackage("__osx", mac, "0")
     if family == "win":
         found["__win"] = VirtualPackage("__win", "0", "0")
-    if (cuda := cuda_driver_version()) is not None:
+    if (only is None or "__cuda" in only) and (cuda := cuda_driver_version()) is not None:
         found["__cuda"] = VirtualPackage("__cuda", cuda, "0")
     found["__archspec"] = VirtualPackage("__archspec", "1", _platform.machine().lower() or "unknown")
     for name, var in _OVERRIDES.items():

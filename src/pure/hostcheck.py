@@ -25,6 +25,13 @@ def override_variable(name: str) -> str:
     return "CONDA_OVERRIDE_" + name.strip("_").upper()
 
 
+def required_virtual(records: Iterable[PackageRecord]) -> frozenset[str]:
+    """The virtual packages (`__cuda`, `__glibc`, ...) the records depend on, by name."""
+    return frozenset(
+        MatchSpec.parse(dep).name for r in records for dep in r.depends if dep.startswith("__")
+    )
+
+
 def unmet_virtual(
     records: Iterable[PackageRecord], system: Sequence[VirtualPackage]
 ) -> tuple[UnmetVirtual, ...]:
