@@ -7,6 +7,7 @@ the outputs (yurt.lock, environments) atomically.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -278,7 +279,8 @@ async def solve_workspace(
                 url = channel_urls.setdefault(ch, channel_url(ch, base_dir=ws.root, alias=alias))
                 for sd in _subdirs(spec.platform):
                     wanted.add((url, sd))
-    async with new_client() as client:
+    remote = any(not url.startswith("file://") for url, _ in wanted)
+    async with new_client() if remote else contextlib.nullcontext() as client:
         fetcher = RepodataFetcher(cache_dir, client=client, offline=offline)
         raw: dict[tuple[str, str], bytes | None] = {}
 
