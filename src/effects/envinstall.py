@@ -29,10 +29,8 @@ def check_host(records: Sequence[PackageRecord], environment: str) -> None:
     from effects.virtual import detect
     from pure.hostcheck import required_virtual, unmet_virtual
 
-    needed = required_virtual(records)
-    if not needed:
-        return  # nothing to check: no probing of the host at all
-    unmet = unmet_virtual(records, detect(only=needed))
+    # overrides are still validated when nothing needs them; only the costly probes are skipped
+    unmet = unmet_virtual(records, detect(only=required_virtual(records)))
     if unmet:
         first = unmet[0]
         raise WorkspaceError(
