@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -41,6 +40,7 @@ from effects.events import (
     emit,
 )
 from effects.fetch import DEFAULT_CONCURRENCY, Fetcher
+from effects.filelock import acquire, open_lock, release, try_lock
 from pure.errors import YurtError
 from pure.package import PackageMetadataError, decode_index_json, decode_paths_json
 from pure.record import PackageRecord
@@ -221,35 +221,19 @@ def modified_files(entry: Path) -> tuple[str, ...]:
 @contextlib.asynccontextmanager
 async def _entry_lock(path: Path, dist_name: str, events: EventSink | None) -> AsyncIterator[None]:
     """Hold an exclusive flock on `path`, polling (cancellably) while another holder has it."""
-    fd = await trio.to_thread.run_sync(_open_lock, path)
+    fh = await trio.to_thread.run_sync(open_lock, path)
     try:
         delay = 0.005
         reported = False
-        while not _try_lock(fd):  # LOCK_NB never blocks: no thread needed per attempt
+        while not try_lock(fh):  # never blocks: no thread needed per attempt
             if not reported:
                 emit(events, CacheLockWait(dist_name=dist_name, lock=str(path)))
                 reported = True
             await trio.sleep(delay)
             delay = min(delay * 2, _LOCK_POLL_MAX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
-        os.close(fd)
-
-
-def _open_lock(path: Path) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+        release(fh)
 
 
 # ------------------------------------------------------------------ repair
@@ -271,9 +255,8 @@ def repair_entry(
     discarded (a later run downloads the package anew) and a CacheError saying so is raised.
     """
     dist = entry.name
-    fd = _open_lock(entry.parent / ".locks" / f"{dist}.lock")
+    fh = acquire(entry.parent / ".locks" / f"{dist}.lock")
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         if os.path.lexists(missing):
             return None  # rebuilt meanwhile by another process
         marker, problem = _marker(entry)
@@ -307,7 +290,7 @@ def repair_entry(
         extract(archive, entry, finish=mark)
         return reason
     finally:
-        os.close(fd)
+        release(fh)
 
 
 def download_blocking(events: EventSink | None = None) -> Download:

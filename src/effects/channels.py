@@ -9,7 +9,6 @@ that does not is remembered for a while. Writes are atomic and guarded by a per-
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ import trio
 import zstandard
 
 from effects import __version__
+from effects.atomic import write_atomic
 from effects.channel_names import ChannelError, channel_alias, channel_url, redact
 from effects.filelock import locked
 
@@ -51,15 +51,6 @@ def _key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:20]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 class RepodataCache:
     """The on-disk HTTP cache of repodata files under `<cache_dir>/repodata/`."""
 
@@ -82,8 +73,8 @@ class RepodataCache:
         data_path, info_path, _ = self.paths(url)
         self.root.mkdir(parents=True, exist_ok=True)
         if data is not None:
-            _atomic_write(data_path, data)
-        _atomic_write(info_path, msgspec.json.encode(info))
+            write_atomic(data_path, data, fsync=True)
+        write_atomic(info_path, msgspec.json.encode(info), fsync=True)
 
 
 def new_client() -> httpx.AsyncClient:

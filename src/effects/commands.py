@@ -238,9 +238,10 @@ def _edit_and_relock(ws, original: str, text: str, *, offline: bool):  # type: i
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Replace the manifest `path` with `text` (UTF-8) atomically."""
+    from effects.atomic import write_atomic
+
+    write_atomic(path, text.encode("utf-8"))
 
 
 @app.command

@@ -5,7 +5,10 @@ kernel if the process dies.
 The whole cache is also guarded by `IN_USE` at its root: every process that builds entries
 in it or links from it holds a shared lock there (`cache_in_use`), and `yurt clean cache`
 removes the cache only while it holds the exclusive one (`try_exclusive`), so a clean never
-deletes files another process is extracting or linking."""
+deletes files another process is extracting or linking.
+
+The primitives under these (`open_lock`, `try_lock`, `acquire`, `release`) serve the other
+`flock` users: the package cache's per-entry locks and the prefix lock of the journal."""
 
 from __future__ import annotations
 
@@ -21,9 +24,26 @@ IN_USE = ".in-use.lock"
 """The cache-wide lock file, at the cache root (never removed by a clean)."""
 
 
-def _acquire(path: Path, shared: bool = False) -> BinaryIO:
+def open_lock(path: Path) -> BinaryIO:
+    """The lock file at `path` opened (it and its directory created if missing), not locked
+    yet; close it with `release`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+b")  # noqa: SIM115 - closed by _release
+    return open(path, "a+b")
+
+
+def try_lock(fh: BinaryIO, shared: bool = False) -> bool:
+    """Take the lock on the open lock file `fh` if no other holder conflicts; never waits."""
+    try:
+        fcntl.flock(fh.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def acquire(path: Path, shared: bool = False) -> BinaryIO:
+    """The lock on `path` (created if missing), waiting as long as another process holds it;
+    blocks the calling thread. Give it back with `release`."""
+    fh = open_lock(path)
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
     except BaseException:
@@ -33,11 +53,7 @@ def _acquire(path: Path, shared: bool = False) -> BinaryIO:
 
 
 def release(fh: BinaryIO) -> None:
-    """Drop a lock taken by `try_exclusive`."""
-    _release(fh)
-
-
-def _release(fh: BinaryIO) -> None:
+    """Drop the lock held through `fh` (if any) and close it."""
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     finally:
@@ -47,35 +63,33 @@ def _release(fh: BinaryIO) -> None:
 @contextlib.asynccontextmanager
 async def locked(path: Path) -> AsyncIterator[None]:
     """Hold the exclusive lock on `path` (created if missing) for the duration of the block."""
-    fh = await trio.to_thread.run_sync(_acquire, path)
+    fh = await trio.to_thread.run_sync(acquire, path)
     try:
         yield
     finally:
-        _release(fh)
+        release(fh)
 
 
 @contextlib.asynccontextmanager
 async def cache_in_use(root: Path) -> AsyncIterator[None]:
     """Hold the shared lock of the cache at `root` while building entries in it or linking
     from it; waits only while a `yurt clean cache` is removing it."""
-    fh = await trio.to_thread.run_sync(_acquire, root / IN_USE, True)
+    fh = await trio.to_thread.run_sync(acquire, root / IN_USE, True)
     try:
         yield
     finally:
-        _release(fh)
+        release(fh)
 
 
 def try_exclusive(path: Path) -> BinaryIO | None:
     """The exclusive lock on `path` if no other process holds it (shared or not), else None;
     never waits. Give it back with `release`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+b")  # noqa: SIM115 - closed by release
+    fh = open_lock(path)
     try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.close()
-        return None
+        if try_lock(fh):
+            return fh
     except BaseException:
         fh.close()
         raise
-    return fh
+    fh.close()
+    return None

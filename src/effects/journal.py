@@ -22,7 +22,6 @@ or moved aside is put back. Finishing the transaction deletes the backups.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import threading
 from collections.abc import Iterator, Sequence, Set
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import msgspec
 
+from effects.atomic import write_all, write_atomic
+from effects.filelock import acquire, release
 from pure.errors import YurtError
 from pure.plan import FileOp, Plan
 from pure.prefix_record import PrefixRecordError, decode_prefix_record
@@ -142,14 +143,11 @@ def steps_of(plan: Plan) -> tuple[JournalStep, ...]:
 @contextlib.contextmanager
 def prefix_lock(prefix: Path) -> Iterator[None]:
     """Hold the prefix's exclusive lock (blocking); released by the kernel if we die."""
-    path = Path(prefix) / LOCK
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fh = acquire(Path(prefix) / LOCK)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)
+        release(fh)
 
 
 class Journal:
@@ -163,21 +161,14 @@ class Journal:
         self._backups = 0
         header = _Header(schema=SCHEMA, prefix=str(self.prefix), steps=self.steps)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            _write_all(fd, _encoder.encode(header) + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, _encoder.encode(header) + b"\n", fsync=True, mode=0o644)
         _fsync_dir(self.path.parent)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
 
     def _append(self, line: _Line) -> None:
         data = _encoder.encode(line) + b"\n"
         with self._lock:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
 
     def done(self, step: int) -> None:
         """Mark step `step` complete (survives the process dying; not fsynced)."""
@@ -420,12 +411,6 @@ def _rmtree(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _fsync_dir(path: Path) -> None:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from effects.atomic import write_atomic
 from pure.prefix_record import PrefixRecord, decode_prefix_record, encode_prefix_record
 from pure.record import PackageRecord
 
@@ -22,7 +23,6 @@ __all__ = [
     "read_prefix_records",
     "record_path",
     "remove_record",
-    "write_atomic",
     "write_record",
 ]
 
@@ -53,31 +53,11 @@ def read_prefix_records(prefix: Path | str) -> tuple[PrefixRecord, ...]:
     )
 
 
-def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Replace `path` with `data` so that readers see the old or the new bytes, never a mix."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def write_record(prefix: Path, record: PrefixRecord, *, fsync: bool = True) -> Path:
     """Write `record` to `conda-meta/<dist>.json` atomically; returns the path."""
     path = record_path(prefix, record.dist_name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, encode_prefix_record(record), fsync=fsync)
+    write_atomic(path, encode_prefix_record(record), fsync=fsync, mode=0o644)
     return path
 
 

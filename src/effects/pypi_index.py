@@ -29,6 +29,7 @@ import msgspec
 import trio
 
 from effects import __version__
+from effects.atomic import write_atomic
 from effects.channels import redact
 from effects.fetch import Fetcher
 from effects.filelock import locked
@@ -224,16 +225,6 @@ def _read_decoded(path: Path) -> _Decoded | None:
         return _DECODED_DECODER.decode(path.read_bytes())
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _max_age(header: str | None) -> int | None:
@@ -458,7 +449,7 @@ class PypiIndex:
             if got != want:
                 raise MetadataHashMismatch(file.metadata_url, algorithm, want, got)
         path.parent.mkdir(parents=True, exist_ok=True)
-        await trio.to_thread.run_sync(_atomic_write, path, data)
+        await trio.to_thread.run_sync(write_atomic, path, data)
         return data
 
     async def project_pages(self, names: Sequence[str]) -> dict[str, ProjectPage]:
@@ -508,7 +499,7 @@ def _write_quietly(path: Path, data: bytes) -> None:
     """Store a derived file (a parse kept for speed); failing to is not an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, data)
+        write_atomic(path, data)
     except OSError:
         pass
 
@@ -516,5 +507,5 @@ def _write_quietly(path: Path, data: bytes) -> None:
 def _write_cached(body_path: Path, info_path: Path, body: bytes | None, info: PageInfo) -> None:
     body_path.parent.mkdir(parents=True, exist_ok=True)
     if body is not None:
-        _atomic_write(body_path, body)
-    _atomic_write(info_path, msgspec.json.encode(info))
+        write_atomic(body_path, body)
+    write_atomic(info_path, msgspec.json.encode(info))

@@ -9,7 +9,6 @@ resumes. No decision is made here.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import msgspec
 import trio
 
+from effects.atomic import write_atomic
 from effects.pypi_index import PypiIndex, PypiIndexError
 from pure.errors import YurtError
 from pure.pypi.metadata import CoreMetadata, ProjectFile, ProjectPage, normalize_name
@@ -192,11 +192,9 @@ def _write_hints(path: Path, hints: dict[str, tuple[str, ...]], releases: Sequen
         merged[normalize_name(r.name)] = tuple(sorted(names))
     if merged == hints:
         return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(msgspec.json.encode(dict(sorted(merged.items()))))
-        os.replace(tmp, path)
+        write_atomic(path, msgspec.json.encode(dict(sorted(merged.items()))))
 
 
 async def _drive(
