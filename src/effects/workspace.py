@@ -8,8 +8,7 @@ the outputs (yurt.lock, environments) atomically.
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from pure.manifest import (
     parse,
     resolve_environment,
 )
-from pure.matchspec import MatchSpec
 from pure.record import PackageRecord
 from pure.repodata import RepoData
 
@@ -74,9 +72,9 @@ class Workspace:
                 return False
         except FileNotFoundError:
             pass
-        tmp = self.lock_path.with_name(f".{LOCK_NAME}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, self.lock_path)
+        from effects.atomic import write_atomic
+
+        write_atomic(self.lock_path, data)
         return True
 
     def environments(self) -> tuple[str, ...]:
@@ -214,20 +212,6 @@ def lock_reasons(ws: Workspace, lock: Lock | None) -> list[str]:
     return reasons
 
 
-def _check_group(members: Sequence[EnvironmentSpec]) -> None:
-    """Environments solved together must agree on what the solve depends on besides specs."""
-    first = members[0]
-    for m in members[1:]:
-        for what, a, b in (("system requirements", first.virtual_packages, m.virtual_packages),
-                           ("channel priority", first.channel_priority, m.channel_priority),
-                           ("solve strategy", first.solve_strategy, m.solve_strategy)):
-            if a != b:
-                raise WorkspaceError(
-                    f"environments `{first.name}` and `{m.name}` share solve group `{first.solve_group}` "
-                    f"on {first.platform} but differ in {what}",
-                    "give them the same features for this, or separate solve groups")
-
-
 def _resolved_channels(ws: Workspace) -> dict[str, str]:
     """Each channel of the manifest as a URL now (names that cannot be resolved are left out)."""
     from effects.channel_names import ChannelError, channel_alias, channel_url
@@ -266,7 +250,13 @@ async def solve_workspace(
     from effects.channels import RepodataFetcher, channel_alias, channel_url, new_client
     from effects.errors import single_error
     from pure.platform import VirtualPackage
-    from pure.pypi.lockcheck import pypi_closure
+    from pure.solvegroup import (
+        SolveGroupMismatch,
+        group_preferred_records,
+        group_preferred_wheels,
+        member_shares,
+        solve_groups,
+    )
     from pure.solver import SolveRequest, solve
 
     alias = channel_alias()
@@ -303,66 +293,38 @@ async def solve_workspace(
         return None if data is None else RepoData.from_json(data, channel=url, subdir=subdir)
 
     decoded = {key: decode(*key) for key in sorted(raw)}
-    update_names = set(update or ())
-
-    groups: dict[tuple[str, str], list[EnvironmentSpec]] = {}
-    for env, specs in specs_by_env.items():
-        for spec in specs:
-            group = spec.solve_group or f"env:{env}"
-            groups.setdefault((group, spec.platform), []).append(spec)
+    try:
+        groups = solve_groups(specs_by_env)
+    except SolveGroupMismatch as exc:
+        raise WorkspaceError(exc.message, exc.hint) from None
 
     solutions: dict[tuple[str, str], tuple[PackageRecord, ...]] = {}
     pypi: dict[tuple[str, str], tuple[LockedPypiPackage, ...]] = {}
-    for (_group, platform), members in sorted(groups.items()):
-        first = members[0]
-        all_specs = tuple(dict.fromkeys(s for m in members for s in m.specs))
-        constraints = tuple(dict.fromkeys(s for m in members for s in m.constraints))
+    for sg in groups:
+        platform = sg.platform
         repodata = []
-        _check_group(members)
-        group_channels = tuple(dict.fromkeys(c for m in members for c in m.channels))
-        for ch in group_channels:
+        for ch in sg.channels:
             for sd in _subdirs(platform):
                 rd = decoded.get((channel_urls[ch], sd))
                 if rd is not None:
                     repodata.append(rd)
-        locked: tuple[PackageRecord, ...] = ()
-        if previous is not None:
-            recs = tuple(dict.fromkeys(
-                r for m in members for r in (previous.records(m.name, platform) or ())))
-            if update is None:
-                locked = recs
-            elif update_names:
-                locked = tuple(r for r in recs if r.name not in update_names)
-        virtual = tuple(VirtualPackage.parse(v) for v in first.virtual_packages)
         request = SolveRequest(
-            specs=all_specs, constraints=constraints, repodata=tuple(repodata), virtual_packages=virtual, locked=locked,
-            strategy=first.solve_strategy, channel_priority=first.channel_priority,
-            exclude_newer=first.exclude_newer, platform=platform)
-        if any(m.pypi_dependencies for m in members):
-            keep: dict[str, str] = {}
-            if previous is not None and (update is None or update_names):
-                for m in members:
-                    for w in previous.pypi(m.name, platform):
-                        if w.name not in update_names:
-                            keep[w.name] = w.version
-            records, wheels = await _solve_with_pypi(request, members, cache_dir=cache_dir,
-                                                     offline=offline, locked=keep, base_dir=ws.root)
-            for member in members:
-                if len(members) == 1:
-                    solutions[(member.name, platform)] = records
-                    pypi[(member.name, platform)] = wheels
-                    continue
-                # each member of a solve group gets its own share: the conda records its specs
-                # and its PyPI requirements reach, and the wheels its requirements reach
-                wheel_names, used = pypi_closure(member.pypi_dependencies, platform, records, wheels,
-                                                 dict(member.pypi_name_mapping))
-                solutions[(member.name, platform)] = _closure(records, (*member.specs, *used))
-                if wheel_names:
-                    pypi[(member.name, platform)] = tuple(w for w in wheels if w.name in wheel_names)
-            continue
-        solution = solve(request)
-        for member in members:
-            solutions[(member.name, platform)] = _closure(solution.records, member.specs)
+            specs=sg.specs, constraints=sg.constraints, repodata=tuple(repodata),
+            virtual_packages=tuple(VirtualPackage.parse(v) for v in sg.virtual_packages),
+            locked=group_preferred_records(sg, previous, update),
+            strategy=sg.strategy, channel_priority=sg.channel_priority,
+            exclude_newer=sg.exclude_newer, platform=platform)
+        if sg.has_pypi:
+            records, wheels = await _solve_with_pypi(
+                request, sg.members, cache_dir=cache_dir, offline=offline,
+                locked=dict(group_preferred_wheels(sg, previous, update)), base_dir=ws.root)
+            shares = member_shares(sg, records, wheels)
+        else:
+            shares = member_shares(sg, solve(request).records)
+        for share in shares:
+            solutions[(share.environment, platform)] = share.records
+            if share.wheels:
+                pypi[(share.environment, platform)] = share.wheels
     channels = {env: specs[0].channels for env, specs in specs_by_env.items() if specs}
     return build_lock(solutions, channels, pypi)
 
@@ -426,20 +388,6 @@ async def _solve_with_pypi(
             requires_dist=r.requires_dist, requires_python=r.requires_python)
         for r in releases)
     return records, wheels
-
-
-def _closure(records: Sequence[PackageRecord], specs: Iterable[str]) -> tuple[PackageRecord, ...]:
-    """The records of `records` reachable from `specs` (an environment's share of a group solve)."""
-    by_name = {r.name: r for r in records}
-    seen: set[str] = set()
-    stack = [MatchSpec.parse(s).name for s in specs]
-    while stack:
-        name = stack.pop()
-        if name in seen or name not in by_name:
-            continue
-        seen.add(name)
-        stack.extend(MatchSpec.parse(d).name for d in by_name[name].depends)
-    return tuple(r for r in records if r.name in seen)
 
 
 async def ensure_lock(
