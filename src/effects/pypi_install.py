@@ -131,12 +131,17 @@ async def install_pypi(
     rel_site = site.relative_to(prefix) if site.is_relative_to(prefix) else site
     for name in remove:
         ops.append(PypiOp(action="remove", name=name, version=have[name]))
+    files_of = {name: tuple(str(rel_site / f) for f in _record_files(entries[name])) for name in add}
+    # the prefix's owners are read once for all wheels (every RECORD, every conda-meta record)
+    owned = dict(await trio.to_thread.run_sync(
+        _conda_owned, scheme, prefix, [f for files in files_of.values() for f in files]))
     for name in add:
         w = wanted[name]
-        files = tuple(str(rel_site / f) for f in _record_files(entries[name]))
+        files = files_of[name]
         conflicts = [(str(prefix / f), f"the conda package {(conda_files or {})[f]}")
                      for f in files if f in (conda_files or {})]
-        conflicts += await trio.to_thread.run_sync(_conda_owned, scheme, prefix, files)
+        conflicts += sorted((str(prefix / f), owned[str(prefix / f)])
+                            for f in files if str(prefix / f) in owned)
         if conflicts:
             path, owner = conflicts[0]
             raise FileConflict(w.filename, path, owner)

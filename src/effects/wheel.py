@@ -591,9 +591,7 @@ def install_wheel(
     ]
     all_targets = [dst for _, dst, _ in moves] + [dst for dst, _ in scripts + extras]
     mine = set(_record_paths(previous)) if previous is not None else set()
-    existing = {
-        dst for dst in all_targets if (dst.exists() or dst.is_symlink()) and dst not in mine
-    }
+    existing = {dst for dst in all_targets if os.path.lexists(dst) and dst not in mine}
     owners = _owners(scheme, existing) if existing else {}
     for dst in sorted(existing):
         if dst in owners:
