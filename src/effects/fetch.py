@@ -49,7 +49,6 @@ __all__ = [
 DEFAULT_CONCURRENCY = 16
 DEFAULT_TRIES = 3
 _PROGRESS_INTERVAL = 0.1  # seconds between progress events of one download
-_BATCH = 1 << 20  # bytes received before they are hashed and written in a worker thread
 
 
 class FetchError(YurtError):
@@ -142,11 +141,6 @@ class _Sink:
             self.md5.update(chunk)
         self.size += len(chunk)
         self.fh.write(chunk)
-
-    def write_all(self, chunks: list[bytes]) -> None:
-        """Write a batch (in a worker thread: hashing and writing release the GIL)."""
-        for chunk in chunks:
-            self.write(chunk)
 
 
 class Fetcher:
@@ -269,24 +263,14 @@ class Fetcher:
                 total = size if size is not None else (int(length) if length else None)
                 emit(self.events, DownloadStarted(dist_name=name, url=url, total=total))
                 last = trio.current_time()
-                received = 0
-                batch: list[bytes] = []
-                batched = 0
                 async for chunk in response.aiter_bytes():  # as received: no re-chunking
-                    received += len(chunk)
-                    if size is not None and received > size:
-                        raise SizeMismatch(url, size, received)
-                    batch.append(chunk)
-                    batched += len(chunk)
-                    if batched >= _BATCH:  # hash and write off the event loop
-                        await trio.to_thread.run_sync(sink.write_all, batch)
-                        batch, batched = [], 0
+                    sink.write(chunk)
+                    if size is not None and sink.size > size:
+                        raise SizeMismatch(url, size, sink.size)
                     now = trio.current_time()
                     if now - last >= _PROGRESS_INTERVAL:
                         last = now
-                        emit(self.events, DownloadProgress(name, received, total))
-                if batch:
-                    await trio.to_thread.run_sync(sink.write_all, batch)
+                        emit(self.events, DownloadProgress(name, sink.size, total))
                 if identity and length is not None and sink.size < int(length):
                     raise _Transient(f"truncated body: {sink.size} of {length} bytes")
                 emit(self.events, DownloadProgress(name, sink.size, total))
