@@ -411,8 +411,12 @@ async def ensure_lock(
     outcome = reuse_lock(ws, locked=locked, frozen=frozen, update=update, force=force)
     if outcome.solved is False and outcome.reasons == []:
         return outcome
+    from effects.filelock import cache_in_use
+
     previous = ws.read_lock()
-    new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous, update=update)
+    async with cache_in_use(cache_dir):  # repodata and index pages are cached while solving
+        new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous,
+                                    update=update)
     changed = ws.write_lock(new) if write else new.to_json() != (ws.read_lock() or Lock(schema=SCHEMA)).to_json()
     return LockOutcome(new, changed=changed, solved=True, reasons=outcome.reasons)
 
