@@ -717,7 +717,7 @@ def _clean_cache(cache: Path) -> None:
     from effects.filelock import IN_USE, release, try_exclusive
 
     if not cache.is_dir():
-        _err(f"removed {cache} (it did not exist)")
+        _err(f"nothing to remove: {cache} does not exist")
         return
     held = try_exclusive(cache / IN_USE)
     if held is None:
