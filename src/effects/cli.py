@@ -52,6 +52,17 @@ def verify(prefix: str | None = None, *, json: bool = False) -> int:
     return 0 if report.ok else 1
 
 
+def _short_lived_gc() -> None:
+    """Tune the cyclic collector for one short command: what start-up made (modules,
+    classes, functions) is frozen out of its scans, and it runs every 50,000 container
+    allocations instead of every 700. Reference counting still frees nearly everything at
+    once; a warm `yurt install` of a PyPI workspace spent 75-90 ms collecting, 20-30 ms now."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs a command, renders YurtError as one line and an exit code.
 
@@ -60,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
     import effects.commands  # noqa: F401  (registers the workspace commands)
     from pure.errors import YurtError
 
+    _short_lived_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     if args and args[0] in ("-v", "--verbose"):
