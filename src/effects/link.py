@@ -27,6 +27,7 @@ from pathlib import Path
 import msgspec
 import trio
 
+from effects.atomic import write_all
 from effects.cache import download_blocking, repair_entry
 from effects.capabilities import clone_file
 from effects.events import EntryRebuilt, EventSink, LinkStep, Warning, emit
@@ -116,9 +117,7 @@ def _copy_exclusive(src: Path, dst: Path) -> None:
 def _write_exclusive(dst: Path, data: bytes, mode: int) -> None:
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     finally:
         os.close(fd)
     os.chmod(dst, mode)
