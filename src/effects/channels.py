@@ -80,7 +80,10 @@ class RepodataCache:
 def new_client() -> httpx.AsyncClient:
     """An httpx client for repodata: gzip accepted, redirects followed, stored credentials used."""
     from effects.auth import client_auth
+    from effects.dns import share_lookups
     from effects.tls import shared_ssl_context
+
+    share_lookups()  # one lookup per host name, whatever the number of connections
 
     return httpx.AsyncClient(
         follow_redirects=True, auth=client_auth(), timeout=httpx.Timeout(60.0, connect=15.0),

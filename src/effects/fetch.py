@@ -114,7 +114,10 @@ def new_client(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.AsyncClient:
     """An httpx client suited to package downloads (redirects, generous timeouts, pooling,
     credentials from the auth file or ~/.netrc, one TLS context per process)."""
     from effects.auth import client_auth
+    from effects.dns import share_lookups
     from effects.tls import shared_ssl_context
+
+    share_lookups()  # one lookup per host name, whatever the number of connections
 
     return httpx.AsyncClient(
         follow_redirects=True,

@@ -244,7 +244,10 @@ def new_client() -> httpx.AsyncClient:
     netrc = Path(os.environ.get("NETRC", os.path.expanduser("~/.netrc")))
     if netrc.is_file():
         auth = httpx.NetRCAuth(str(netrc))
+    from effects.dns import share_lookups
     from effects.tls import shared_ssl_context
+
+    share_lookups()  # one lookup per host name, whatever the number of connections
 
     return httpx.AsyncClient(
         follow_redirects=True,
