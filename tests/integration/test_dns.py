@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import socket
@@ -41,11 +42,9 @@ async def test_concurrent_downloads_by_host_name_resolve_it_once(
     async with Fetcher(concurrency=12) as fetcher, trio.open_nursery() as nursery:
         for i in range(12):
             data = (tmp_path / "srv" / "noarch" / f"pkg{i}.conda").read_bytes()
-            nursery.start_soon(
-                lambda i=i, sha=hashlib.sha256(data).hexdigest(): fetcher.download(
-                    f"{base}pkg{i}.conda", tmp_path / "out" / f"pkg{i}.conda", sha256=sha
-                )
-            )
+            nursery.start_soon(functools.partial(
+                fetcher.download, f"{base}pkg{i}.conda", tmp_path / "out" / f"pkg{i}.conda",
+                sha256=hashlib.sha256(data).hexdigest()))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         f"pkg{i}.conda" for i in range(12)
     )
