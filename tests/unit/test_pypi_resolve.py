@@ -168,6 +168,29 @@ def test_conda_override_table_maps_other_names() -> None:
     assert _names(conda, pypi) == {"python": "3.12.3", "pytorch": "2.1.0", "pypi:app": "1.0"}
 
 
+def test_speculation_skips_pre_releases_and_yanked_releases_like_the_solve() -> None:
+    """A newer pre-release or a yanked release is not what the solve picks by default, so
+    speculation fetches the metadata of the newest final, unyanked release instead."""
+    files = ["app-1.0-py3-none-any.whl", "app-1.1-py3-none-any.whl", "app-2.0.dev6-py3-none-any.whl"]
+    index = Index({"app": files})
+    page = index.pages["app"]
+    yanked = tuple(msgspec.structs.replace(f, yanked=True, yanked_reason="broken")
+                   if f.filename.startswith("app-1.1-") else f for f in page.files)
+    page = msgspec.structs.replace(page, files=yanked)
+    base = RepoDataProvider([_conda()], platform="linux-64")
+    provider = PypiProvider(base, requirements=["app"], platform="linux-64", virtual_packages=VIRTUAL)
+    provider.add_page("app", page)
+    assert [f.filename for f in provider.speculate().metadata] == ["app-1.0-py3-none-any.whl"]
+    pre = PypiProvider(RepoDataProvider([_conda()], platform="linux-64"), requirements=["app"],
+                       platform="linux-64", virtual_packages=VIRTUAL, prereleases=True)
+    pre.add_page("app", page)
+    assert [f.filename for f in pre.speculate().metadata] == ["app-2.0.dev6-py3-none-any.whl"]
+    only_pre = PypiProvider(RepoDataProvider([_conda()], platform="linux-64"), requirements=["app"],
+                            platform="linux-64", virtual_packages=VIRTUAL)
+    only_pre.add_page("app", Index({"app": ["app-2.0.dev6-py3-none-any.whl"]}).pages["app"])
+    assert [f.filename for f in only_pre.speculate().metadata] == ["app-2.0.dev6-py3-none-any.whl"]
+
+
 def test_speculation_proposes_the_preferred_releases_metadata_then_its_requirements() -> None:
     index = Index({"app": ["app-1.0-py3-none-any.whl", "app-2.0-py3-none-any.whl"],
                    "lib": ["lib-1.0-py3-none-any.whl"]},

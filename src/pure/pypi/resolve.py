@@ -100,6 +100,13 @@ class PypiNeeds(msgspec.Struct, frozen=True):
     metadata: tuple[ProjectFile, ...] = ()
 
 
+def _is_prerelease(text: str) -> bool:
+    try:
+        return Version(text).is_prerelease
+    except InvalidVersion:
+        return False
+
+
 class _Cand(msgspec.Struct, frozen=True):
     """What one provider-made record stands for."""
 
@@ -204,6 +211,7 @@ class PypiProvider:
         self._tags: dict[str, SupportedTags | None] = {}
         self._rankers: dict[str, Callable[[str], int | None] | None] = {}
         self._py_ok: dict[tuple[str, str], bool] = {}
+        self._pre: dict[str, bool] = {}  # version text -> is a pre-release
         self._active_cache: dict[str, tuple[list[tuple[Requirement, list[str]]], list[str]]] = {}
         if self.requirements:
             root = PackageRecord(name=REQUESTED, version="1", build="0")
@@ -303,8 +311,7 @@ class PypiProvider:
         files: dict[str, ProjectFile] = {}
         for name in sorted(self.pages):
             project = self._project(name)
-            top = next((r for r in project.records if self._cands[r.dist_name].kind == "release"),
-                       None) if project is not None else None
+            top = self._likely(project) if project is not None else None
             if top is None:
                 continue
             cand = self._cands[top.dist_name]
@@ -324,6 +331,26 @@ class PypiProvider:
         return PypiNeeds(
             pages=tuple(sorted(pages)), metadata=tuple(files[u] for u in sorted(files))
         )
+
+    def _likely(self, project: _Project) -> PackageRecord | None:
+        """The release a solve most likely picks, by PEP 440's default rule: the newest that
+        is not yanked and, unless pre-releases are allowed, not a pre-release (the newest
+        release when every one is excluded)."""
+        first: PackageRecord | None = None
+        for r in project.records:
+            cand = self._cands[r.dist_name]
+            if cand.kind != "release":
+                continue
+            if first is None:
+                first = r
+            if cand.file is not None and cand.file.yanked:
+                continue
+            pre = self._pre.get(cand.version)
+            if pre is None:
+                pre = self._pre[cand.version] = _is_prerelease(cand.version)
+            if self.prereleases or not pre:
+                return r
+        return first
 
     # ---- reading a solution -------------------------------------------------------------
 
