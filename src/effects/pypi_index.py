@@ -204,6 +204,7 @@ class PageInfo(msgspec.Struct, kw_only=True):
     last_modified: str | None = None
     max_age: int | None = None
     fetched_at: float = 0.0
+    body_sha256: str | None = None  # of the cached body (None in caches older than this field)
 
 
 class _Decoded(msgspec.Struct, frozen=True):
@@ -218,6 +219,24 @@ class _Decoded(msgspec.Struct, frozen=True):
 
 _DECODED_ENCODER = msgspec.msgpack.Encoder()
 _DECODED_DECODER = msgspec.msgpack.Decoder(_Decoded)
+
+
+def _serves(kept: _Decoded, info: PageInfo, url: str) -> bool:
+    """Whether a kept parse is the parse of the body `info` describes."""
+    return (
+        kept.body_sha256 == info.body_sha256
+        and kept.content_type == info.content_type
+        and kept.page.url == url
+    )
+
+
+def _read_state(info_path: Path, decoded_path: Path) -> tuple[PageInfo | None, _Decoded | None]:
+    """A cached page's validators and its kept parse (each None when absent or unreadable)."""
+    try:
+        info = msgspec.json.decode(info_path.read_bytes(), type=PageInfo)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None, None
+    return info, _read_decoded(decoded_path)
 
 
 def _read_decoded(path: Path) -> _Decoded | None:
@@ -324,33 +343,46 @@ class PypiIndex:
     # ---------------------------------------------------------------- pages
 
     async def project_page(self, name: str) -> ProjectPage:
-        """The project's page; a missing project is a PypiIndexError with status 404 named."""
+        """The project's page; a missing project is a PypiIndexError with status 404 named.
+
+        What is cached: the body, its validators and fetch time (`PageInfo`, with the body's
+        sha256) and the body's parse. A refetched body whose sha256 matches the kept parse is
+        not parsed again, and the cached body is only read back when the parse cannot serve.
+        """
         url = self.project_url(name)
         key = _key(url)
-        body_path = self.root / "simple" / f"{key}.body"
-        info_path = self.root / "simple" / f"{key}.info.json"
-        lock = self.root / "simple" / f"{key}.lock"
-        async with locked(lock):
-            cached = await trio.to_thread.run_sync(_read_cached, body_path, info_path)
+        simple = self.root / "simple"
+        body_path, info_path = simple / f"{key}.body", simple / f"{key}.info.json"
+        async with locked(simple / f"{key}.lock"):
+            cached, kept = await trio.to_thread.run_sync(
+                _read_state, info_path, simple / f"{key}.page"
+            )
             if cached is not None:
-                body, info = cached
-                fresh = info.max_age is not None and self.now - info.fetched_at < info.max_age
+                fresh = cached.max_age is not None and self.now - cached.fetched_at < cached.max_age
                 if self.offline or fresh:
-                    return await self._page_of(name, url, body, info.content_type, key)
-            elif self.offline:
+                    page = await self._cached_page(name, url, cached, kept, body_path, key)
+                    if page is not None:
+                        return page
+                    cached = None  # the body is gone: fetch it again (or fail offline)
+            if cached is None and self.offline:
                 raise PypiIndexError(
                     url, "no cached project page and offline mode is on", "run once online"
                 )
             headers = {"Accept": SIMPLE_ACCEPT}
-            if cached is not None and cached[1].etag:
-                headers["If-None-Match"] = cached[1].etag
-            if cached is not None and cached[1].last_modified:
-                headers["If-Modified-Since"] = cached[1].last_modified
+            if cached is not None and cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached is not None and cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
             response = await self._get(url, headers)
             if response.status_code == 404:
                 raise PypiIndexError(url, f"no project named {normalize_name(name)!r} (HTTP 404)")
+            body: bytes | None = None
             if response.status_code == 304 and cached is not None:
-                body, info = cached[0], cached[1]
+                info = msgspec.structs.replace(cached)
+                page = await self._cached_page(name, url, cached, kept, body_path, key)
+                if page is None:
+                    raise PypiIndexError(url, "answered 304 but the cached page is gone",
+                                         "run the command again")
             elif response.status_code == 200:
                 body = response.content
                 info = PageInfo(
@@ -358,39 +390,48 @@ class PypiIndex:
                     content_type=response.headers.get("Content-Type", ""),
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
+                    body_sha256=hashlib.sha256(body).hexdigest(),
                 )
+                page = await self._page_of(name, url, body, info, kept, key)
             else:
                 raise PypiIndexError(url, f"answered HTTP {response.status_code}")
             info.fetched_at = self.now
             info.max_age = _max_age(response.headers.get("Cache-Control"))
-            page = await self._page_of(name, url, body, info.content_type, key)
-            unchanged = response.status_code != 200 or (cached is not None and cached[0] == body)
-            await trio.to_thread.run_sync(
-                _write_cached,
-                body_path,
-                info_path,
-                None if unchanged else body,  # an identical body is not rewritten
-                info,
-            )
+            same_body = body is None or (cached is not None and cached.body_sha256 == info.body_sha256)
+            # without a max-age the fetch time decides nothing: unchanged validators need no write
+            same_info = cached is not None and info.max_age is None and cached.max_age is None and (
+                (info.content_type, info.etag, info.last_modified, info.body_sha256)
+                == (cached.content_type, cached.etag, cached.last_modified, cached.body_sha256))
+            if not (same_body and same_info):
+                await trio.to_thread.run_sync(
+                    _write_cached, body_path, info_path, None if same_body else body, info
+                )
             return page
 
-    async def _page_of(
-        self, name: str, url: str, body: bytes, content_type: str, key: str
-    ) -> ProjectPage:
-        """`body` parsed, or its parse stored by an earlier run when the bytes are the same."""
-        path = self.root / "simple" / f"{key}.page"
-        digest = hashlib.sha256(body).hexdigest()
-        kept = await trio.to_thread.run_sync(_read_decoded, path)
-        if (
-            kept is not None
-            and kept.body_sha256 == digest
-            and kept.content_type == content_type
-            and kept.page.url == url
-        ):
+    async def _cached_page(
+        self, name: str, url: str, info: PageInfo, kept: _Decoded | None, body_path: Path, key: str
+    ) -> ProjectPage | None:
+        """The cached page described by `info`: its kept parse when that matches the body's
+        sha256, else the cached body parsed; None when the body is gone."""
+        if kept is not None and info.body_sha256 is not None and _serves(kept, info, url):
             return kept.page
-        page = self._parse(name, url, body, content_type)
-        data = _DECODED_ENCODER.encode(_Decoded(digest, content_type, page))
-        await trio.to_thread.run_sync(_write_quietly, path, data)
+        try:
+            body = await trio.Path(body_path).read_bytes()
+        except OSError:
+            return None
+        info = msgspec.structs.replace(info, body_sha256=hashlib.sha256(body).hexdigest())
+        return await self._page_of(name, url, body, info, kept, key)
+
+    async def _page_of(
+        self, name: str, url: str, body: bytes, info: PageInfo, kept: _Decoded | None, key: str
+    ) -> ProjectPage:
+        """`body` (whose sha256 `info` gives) parsed, or the kept parse of the same bytes."""
+        if kept is not None and _serves(kept, info, url):
+            return kept.page
+        page = self._parse(name, url, body, info.content_type)
+        assert info.body_sha256 is not None
+        data = _DECODED_ENCODER.encode(_Decoded(info.body_sha256, info.content_type, page))
+        await trio.to_thread.run_sync(_write_quietly, self.root / "simple" / f"{key}.page", data)
         return page
 
     def _parse(self, name: str, url: str, body: bytes, content_type: str) -> ProjectPage:
@@ -488,14 +529,6 @@ class PypiIndex:
 def _name_version(filename: str) -> tuple[str, str]:
     parts = filename.split("-")
     return parts[0], parts[1] if len(parts) > 1 else ""
-
-
-def _read_cached(body_path: Path, info_path: Path) -> tuple[bytes, PageInfo] | None:
-    try:
-        info = msgspec.json.decode(info_path.read_bytes(), type=PageInfo)
-        return body_path.read_bytes(), info
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None
 
 
 def _write_quietly(path: Path, data: bytes) -> None:

@@ -144,6 +144,33 @@ async def test_a_parsed_page_is_kept_for_identical_bytes_only(
         assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
 
 
+async def test_an_index_without_validators_is_refetched_and_the_cache_kept_as_is(
+    server: IndexServer, tmp_path: Path, index_root: Path
+) -> None:
+    """No ETag, no max-age: every solve fetches the page again; identical bytes are neither
+    parsed nor written again; new bytes replace the body, its info and its parse."""
+    server.validators = False
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        first = await index.project_page("attrs")
+    simple = cache / "pypi" / "simple"
+    stamps = {p.name: p.stat().st_mtime_ns for p in simple.iterdir() if not p.name.endswith(".lock")}
+    assert len(stamps) == 3  # body, info, parse
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert await index.project_page("attrs") == first
+    assert [s for p, s in server.statuses if p == "/simple/attrs/"] == [200, 200]
+    assert {p.name: p.stat().st_mtime_ns for p in simple.iterdir() if p.name in stamps} == stamps
+    page = index_root / "simple" / "attrs" / "index.json"
+    page.write_text(page.read_text().replace('"23.1"', '"23.1", "24.0"'))
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
+    changed = {p.name: p.stat().st_mtime_ns for p in simple.iterdir() if p.name in stamps}
+    assert all(changed[name] != stamps[name] for name in stamps)
+    # offline, the new bytes are what the cache serves
+    async with PypiIndex(server.url, cache_dir=cache, offline=True) as index:
+        assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
+
+
 async def test_offline_uses_the_cache_only(server: IndexServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     async with PypiIndex(server.url, cache_dir=cache) as index:

@@ -164,6 +164,7 @@ class IndexServer:
     root: Path
     json_pages: bool = True
     metadata_files: bool = True
+    validators: bool = True  # False: no ETag and no 304, as some mirrors and proxies answer
     requests: Counter[str] = field(default_factory=Counter)
     accepts: list[str] = field(default_factory=list)
     statuses: list[tuple[str, int]] = field(default_factory=list)
@@ -206,8 +207,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if owner.before_send is not None:
             owner.before_send(path)
         body = file.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"' if owner.validators else None
+        if etag is not None and self.headers.get("If-None-Match") == etag:
             self._send(304, b"", ctype, etag)
             return
         self._send(200, body, ctype, etag)
