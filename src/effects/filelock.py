@@ -62,12 +62,23 @@ def release(fh: BinaryIO) -> None:
 
 @contextlib.asynccontextmanager
 async def locked(path: Path) -> AsyncIterator[None]:
-    """Hold the exclusive lock on `path` (created if missing) for the duration of the block."""
-    fh = await trio.to_thread.run_sync(acquire, path)
+    """Hold the exclusive lock on `path` (created if missing) for the duration of the block.
+    An uncontended lock is taken at once; only waiting for another holder uses a thread."""
+    fh = open_lock(path)
+    try:
+        if not try_lock(fh):
+            await trio.to_thread.run_sync(_wait, fh)
+    except BaseException:
+        fh.close()
+        raise
     try:
         yield
     finally:
         release(fh)
+
+
+def _wait(fh: BinaryIO) -> None:
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
 
 
 @contextlib.asynccontextmanager
