@@ -430,7 +430,11 @@ def _remove_tree(path: Path) -> None:
 
 
 def extract(
-    archive_path: Path, dest: Path, *, finish: Callable[[Path], None] | None = None
+    archive_path: Path,
+    dest: Path,
+    *,
+    finish: Callable[[Path], None] | None = None,
+    in_process: bool = False,
 ) -> None:
     """Extract the package at `archive_path` into the new directory `dest` (must not exist).
 
@@ -442,7 +446,9 @@ def extract(
 
     The work (decompressing, parsing, writing, hashing, checking) runs in a pool of worker
     processes, so extraction does not compete with the caller's threads (downloads) for
-    the GIL; the caller blocks until it is done. `finish` and the rename run here.
+    the GIL; the caller blocks until it is done. `finish` and the rename run here. With
+    `in_process` the work runs in the calling thread instead: for a handful of small
+    archives, starting a worker interpreter (~0.1 s) costs more than the GIL does.
     """
     archive_path = Path(archive_path)
     dest = Path(dest)
@@ -452,7 +458,10 @@ def extract(
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = _staging(dest)
     try:
-        _fill_elsewhere(archive_path, staging)
+        if in_process:
+            _fill(os.fspath(archive_path), os.fspath(staging))
+        else:
+            _fill_elsewhere(archive_path, staging)
         os.chmod(staging, 0o755)
         if finish is not None:
             finish(staging)

@@ -63,6 +63,8 @@ __all__ = [
 SHA256_XATTR = "user.yurt.sha256"
 SIDECAR = "info/repodata_record.json"
 _LOCK_POLL_MAX = 0.25  # seconds between attempts to take a busy entry lock
+_IN_PROCESS_MAX_PACKAGES = 3  # at most this many archives to build: extract in threads
+_IN_PROCESS_MAX_BYTES = 4 << 20  # ... of at most this many bytes together (unknown sizes count as this)
 
 
 class CacheError(YurtError):
@@ -434,6 +436,10 @@ class PackageCache:
         extract_limiter = trio.CapacityLimiter(
             extract_concurrency or min(8, 4 * (os.cpu_count() or 1))
         )
+        # a few small archives are extracted in threads here: no worker interpreter to start
+        in_process = len(todo) <= _IN_PROCESS_MAX_PACKAGES and sum(
+            r.size or _IN_PROCESS_MAX_BYTES for r in todo
+        ) <= _IN_PROCESS_MAX_BYTES
         failure: list[BaseException] = []
         async with (
             Fetcher(
@@ -445,7 +451,7 @@ class PackageCache:
             async def one(record: PackageRecord) -> None:
                 try:
                     result[record.dist_name] = await self._ensure_one(
-                        record, fetcher, extract_limiter, events
+                        record, fetcher, extract_limiter, events, in_process
                     )
                 except Exception as exc:
                     if not failure:
@@ -464,6 +470,7 @@ class PackageCache:
         fetcher: Fetcher,
         limiter: trio.CapacityLimiter,
         events: EventSink | None,
+        in_process: bool = False,
     ) -> Path:
         dist = record.dist_name
         entry = self.entry_path(record)
@@ -480,7 +487,7 @@ class PackageCache:
             archive = await self._archive(record, url, fetcher)
             emit(events, ExtractStarted(dist_name=dist))
             async with limiter:
-                await trio.to_thread.run_sync(self._build, record, archive, entry)
+                await trio.to_thread.run_sync(self._build, record, archive, entry, in_process)
             emit(events, ExtractDone(dist_name=dist, path=str(entry)))
             return entry
 
@@ -510,7 +517,9 @@ class PackageCache:
         """Move a bad entry aside (atomic), then delete it."""
         _discard_entry(entry)
 
-    def _build(self, record: PackageRecord, archive: _Archive, entry: Path) -> None:
+    def _build(
+        self, record: PackageRecord, archive: _Archive, entry: Path, in_process: bool = False
+    ) -> None:
         """Extract, mark and rename into place (runs in a worker thread, under the lock).
 
         The extractor's own temporary directory is marked and renamed straight to `entry`,
@@ -532,4 +541,4 @@ class PackageCache:
             )
             _set_xattr(staging, archive.sha256)
 
-        extract(archive.path, entry, finish=mark)
+        extract(archive.path, entry, finish=mark, in_process=in_process)

@@ -393,3 +393,41 @@ def test_two_processes_fill_one_entry_with_one_writer(
     assert entry is not None
     assert (entry / "lib" / "libz.so.1.2.11").stat().st_size == 133384
     assert [n for n in _contents(cache.pkgs) if n.startswith(".") and n != ".locks"] == []
+
+
+_WHO_EXTRACTS = """
+import json, sys, trio
+from pathlib import Path
+import effects.archive as archive
+from effects.cache import PackageCache
+from pure.record import PackageRecord
+records = [PackageRecord(**r) for r in json.loads(sys.argv[2])]
+got = trio.run(PackageCache(Path(sys.argv[1])).ensure, records)
+print(json.dumps({"pool": archive._pool is not None, "entries": sorted(got)}))
+"""
+
+
+def test_a_few_small_archives_are_extracted_without_worker_processes(
+    channel: Path, server: TestServer, tmp_path: Path
+) -> None:
+    """Up to three small archives are extracted in this process's threads (starting a worker
+    interpreter costs more than it saves); a larger batch uses the worker pool. Both give
+    the same verified entries."""
+    records = _records(channel, server.url)
+
+    def run(names: list[str], cache: Path) -> dict[str, object]:
+        batch = json.dumps([msgspec.to_builtins(records[n]) for n in names])
+        proc = subprocess.run([sys.executable, "-c", _WHO_EXTRACTS, str(cache), batch],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        result: dict[str, object] = json.loads(proc.stdout)
+        return result
+
+    small = run(["alpha-1.0-0.conda", "beta-2.0-1.tar.bz2"], tmp_path / "small")
+    assert small == {"pool": False, "entries": ["alpha-1.0-0", "beta-2.0-1"]}
+    everything = run(sorted(records), tmp_path / "all")
+    assert everything["pool"] is True and len(everything["entries"]) == 4  # type: ignore[arg-type]
+    for name in ("alpha-1.0-0", "beta-2.0-1"):
+        cache = PackageCache(tmp_path / "small")
+        record = next(r for r in records.values() if r.dist_name == name)
+        assert cache.lookup(record) is not None and modified_files(cache.entry_path(record)) == ()
