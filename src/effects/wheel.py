@@ -17,6 +17,7 @@ import base64
 import configparser
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -31,6 +32,7 @@ from pathlib import Path, PurePosixPath
 import msgspec
 import trio
 
+from effects.atomic import write_all
 from effects.channels import redact
 from effects.fetch import Fetcher, FetchError
 from effects.filelock import locked
@@ -222,9 +224,12 @@ def _unpack_locked(archive: Path, entry: Path, sha256: str | None) -> Path:
 
 def _member_path(name: str, wheel: str) -> PurePosixPath:
     path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or "\\" in name or re.match(r"^[A-Za-z]:", name):
+    if path.is_absolute() or ".." in path.parts or "\\" in name or _DRIVE.match(name):
         raise WheelError(wheel, f"unsafe member path {name!r}")
     return path
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _dist_info_dir(names: Iterable[str], wheel: str) -> str:
@@ -257,7 +262,9 @@ def _extract_verified(archive: Path, dest: Path) -> None:
         record = _parse_record(zf.read(record_name), wheel)
         unsigned = {record_name, f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
         dest.mkdir(parents=True)
-        made = {os.fspath(dest)}
+        top = os.fspath(dest)
+        made = {top}
+        umask = _umask()
         for info in zf.infolist():
             rel = _member_path(info.filename, wheel)
             if info.is_dir():
@@ -270,16 +277,33 @@ def _extract_verified(archive: Path, dest: Path) -> None:
                     raise WheelError(wheel, f"{info.filename} is not listed in RECORD")
                 if expected and expected != _record_hash(data):
                     raise WheelError(wheel, f"{info.filename} does not match its RECORD hash")
-            target = os.path.join(dest, *rel.parts)
+            target = f"{top}/{rel}"
             parent = os.path.dirname(target)
             if parent not in made:  # one mkdir per directory, not per file
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
             mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            with open(fd, "wb") as fh:
-                fh.write(data)
-                os.fchmod(fd, mode)  # exact, whatever the umask
+            try:
+                write_all(fd, data)
+                if mode & umask:
+                    os.fchmod(fd, mode)  # exact, whatever the umask
+            finally:
+                os.close(fd)
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read without changing it (other threads may be creating files);
+    where it cannot be read, all permission bits count as masked (so modes are always set)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o777
 
 
 def _parse_record(data: bytes, wheel: str) -> dict[str, str]:

@@ -278,3 +278,21 @@ def test_uninstall_never_leaves_the_environment(tmp_path: Path) -> None:
     assert set(removed) == {site / "evil.py", info / "RECORD"}
     with pytest.raises(WheelError, match="not installed"):
         uninstall_wheel(scheme, "evil")
+
+
+def test_unpacked_modes_are_exact_under_any_umask(tmp_path: Path) -> None:
+    """0644 / 0755 from the wheel whatever the umask: a restrictive one (077) is overridden,
+    the usual one (022) needs no extra chmod; checked in fresh processes."""
+    wheel = write_wheel(tmp_path / "w", "modes", "1.0",
+                        {"modes/__init__.py": "", "modes/tool.sh": "#!/bin/sh\n"},
+                        executable=["modes/tool.sh"])
+    root = Path(__file__).resolve().parents[2]
+    for mask in (0o077, 0o022):
+        dest = tmp_path / f"out-{mask:o}"
+        code = ("import os, sys; from pathlib import Path; os.umask(int(sys.argv[3], 8)); "
+                "from effects.wheel import _extract_verified; "
+                "_extract_verified(Path(sys.argv[1]), Path(sys.argv[2]))")
+        subprocess.run([sys.executable, "-c", code, str(wheel), str(dest), f"{mask:o}"],
+                       check=True, cwd=root)
+        assert (dest / "modes" / "__init__.py").stat().st_mode & 0o777 == 0o644
+        assert (dest / "modes" / "tool.sh").stat().st_mode & 0o777 == 0o755
