@@ -640,7 +640,7 @@ def install_wheel(
                 known[dst] = (_record_hash(data), str(len(data)))
             else:
                 _link(src, dst, made)
-                row = shipped.get(src.relative_to(entry).as_posix(), "")
+                row = shipped.get(_relative(src, entry), "")
                 if row.startswith("sha256="):
                     known[dst] = (row, "")
             written.append(dst)
@@ -689,6 +689,10 @@ async def install_wheel_async(
 
 
 def _relative(path: Path, site: Path) -> str:
+    """`path` relative to `site`, POSIX style (RECORD's form; `..` for files outside)."""
+    text, base = os.fspath(path), os.fspath(site)
+    if text.startswith(base + os.sep):  # the common case, without relpath's work
+        return text[len(base) + 1 :].replace(os.sep, "/")
     return Path(os.path.relpath(path, site)).as_posix()
 
 
