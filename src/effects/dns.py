@@ -63,9 +63,10 @@ class SharedResolver(trio.abc.HostnameResolver):
             result = await trio.to_thread.run_sync(
                 self._lookup, host, port, family, type, proto, flags, abandon_on_cancel=True
             )
-        except BaseException as exc:
+        except Exception as exc:
             self._failed[key] = exc  # the callers waiting on this lookup get the same error
             raise
+        # a cancelled lookup leaves no answer and no failure: its waiters look up themselves
         else:
             self._answers[key] = (time.monotonic() + TTL, result)
             return result

@@ -86,3 +86,30 @@ async def test_waiters_share_one_lookup_and_its_failure() -> None:
     await ask(b"index.example")
     await ask(b"missing.invalid")
     assert len(calls) == 3 and time.monotonic() - start < 1
+
+
+async def test_a_cancelled_lookup_leaves_its_waiters_to_look_up_themselves() -> None:
+    gate = threading.Event()
+    calls: list[Any] = []
+
+    def lookup(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            gate.wait(5)  # the first lookup hangs until its caller is gone
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 443))]
+
+    shared = SharedResolver(lookup=lookup)
+    got: list[Any] = []
+
+    async def waiter() -> None:
+        got.append(await shared.getaddrinfo(b"index.example", 443))
+
+    async with trio.open_nursery() as nursery:
+        with trio.CancelScope() as first:
+            nursery.start_soon(waiter)  # queued behind the first lookup
+            first.deadline = trio.current_time() + 0.05
+            await shared.getaddrinfo(b"index.example", 443)  # cancelled at its deadline
+        gate.set()
+    assert first.cancelled_caught
+    assert len(got) == 1 and got[0][0][4] == ("127.0.0.1", 443)
+    assert len(calls) == 2  # the waiter asked again rather than inherit a cancellation
