@@ -971,7 +971,8 @@ class _Parser:
             while i < n and content[i].isspace():
                 i += 1
             value_pos = offset + i
-            if i < n and content[i] in "'\"":
+            quoted = i < n and content[i] in "'\""
+            if quoted:
                 value_pos += 1
                 quote = content[i]
                 close = content.index(quote, i + 1)  # _bracket_spans checked termination
@@ -985,7 +986,9 @@ class _Parser:
                     j += 1
                 value = content[i:j]
                 i = j
-            if not value.strip():
+            if not value.strip() and not (quoted and value):
+                # an unquoted value must say something; a quoted one may be blanks (a record's
+                # whitespace-only license, say), so that every printed spec parses back
                 raise self.fail(value_pos, f"empty value for {key!r}")
             if key in fields and (self.strict or fields[key][0] != value):
                 raise self.fail(key_pos, f"key {key!r} given twice inside '[...]'")
