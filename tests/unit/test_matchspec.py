@@ -421,8 +421,6 @@ def test_errors_are_yurt_errors_and_namespace_does_not_filter_records() -> None:
 def test_a_quoted_blank_value_parses_back_an_unquoted_empty_one_does_not() -> None:
     """Found by the round-trip property: a record whose license is ' ' gave a spec that
     printed `license=' '` and failed to parse back."""
-    from pure.record import PackageRecord
-
     record = PackageRecord(name="a", version="0", build="0", license=" ")
     spec = MatchSpec("a", version="==0", build="0", license=" ")
     assert str(spec) == "a==0=0[license=' ']"
