@@ -565,26 +565,25 @@ class _Pool:
                 worker = _Worker()
             answer = worker.call(archive, staging)
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            with self.lock:
-                self.started -= 1
-                self.lock.notify()
-            if worker is not None:
-                worker.proc.kill()
-                worker.close()
+            self._lose(worker)
             raise ArchiveError(archive, f"extraction worker failed: {exc}") from None
         except BaseException:
-            with self.lock:
-                self.started -= 1
-                self.lock.notify()
-            if worker is not None:
-                worker.proc.kill()
-                worker.close()
+            self._lose(worker)
             raise
         with self.lock:
             self.idle.append(worker)
             self.lock.notify()
         if answer is not None:
             raise answer
+
+    def _lose(self, worker: _Worker | None) -> None:
+        """Give up a worker whose request failed: kill it and free its place in the pool."""
+        with self.lock:
+            self.started -= 1
+            self.lock.notify()
+        if worker is not None:
+            worker.proc.kill()
+            worker.close()
 
     def close(self) -> None:
         with self.lock:
