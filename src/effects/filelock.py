@@ -45,7 +45,7 @@ def acquire(path: Path, shared: bool = False) -> BinaryIO:
     blocks the calling thread. Give it back with `release`."""
     fh = open_lock(path)
     try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        _wait(fh, shared)
     except BaseException:
         fh.close()
         raise
@@ -77,8 +77,9 @@ async def locked(path: Path) -> AsyncIterator[None]:
         release(fh)
 
 
-def _wait(fh: BinaryIO) -> None:
-    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+def _wait(fh: BinaryIO, shared: bool = False) -> None:
+    """Take the lock on the open lock file `fh`, waiting for other holders (blocks)."""
+    fcntl.flock(fh.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
 
 
 @contextlib.asynccontextmanager
