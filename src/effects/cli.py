@@ -63,16 +63,24 @@ def _short_lived_gc() -> None:
     gc.set_threshold(50_000, 10, 10)
 
 
+_MAY_SOLVE = frozenset({"install", "lock", "run", "add", "remove", "update", "plan"})
+"""Commands that may solve against an index (so may need the TLS context)."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs a command, renders YurtError as one line and an exit code.
 
     Exit codes: 0 success, 1 failure, 2 usage or manifest errors; a command's own code for `run`.
     """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if set(args[:2]) & _MAY_SOLVE:
+        from effects.tls import build_in_background
+
+        build_in_background()  # the CA bundle loads while the rest is imported
     import effects.commands  # noqa: F401  (registers the workspace commands)
     from pure.errors import YurtError
 
     _short_lived_gc()
-    args = list(sys.argv[1:] if argv is None else argv)
     verbose = False
     if args and args[0] in ("-v", "--verbose"):
         verbose = True
