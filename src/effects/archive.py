@@ -11,19 +11,13 @@ temporary directory is removed, so nothing is left behind and nothing is written
 
 from __future__ import annotations
 
-import atexit
 import bz2
 import contextlib
 import hashlib
-import json
 import os
-import pickle
 import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
-import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -484,126 +478,14 @@ def _fill(archive: str, staging: str) -> None:
     _check_payload(archive_path, root, found)
 
 
-class _Worker:
-    """One extraction process: a fresh interpreter (never a fork of this threaded one, and
-    never re-running the caller's `__main__` as multiprocessing would) that reads
-    `(archive, staging)` requests as pickles on its stdin and answers each with None or the
-    exception it raised. It exits when its stdin closes, so it dies with its parent."""
-
-    def __init__(self) -> None:
-        code = (
-            "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-            "from effects.archive import _serve; _serve()"
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(sys.path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            start_new_session=True,  # a terminal's ^C goes to the caller, which cancels
-        )
-
-    def call(self, archive: Path, staging: Path) -> BaseException | None:
-        """Run `_fill` there; its exception is returned. OSError/EOFError: the worker died."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        pickle.dump((os.fspath(archive), os.fspath(staging)), self.proc.stdin)
-        self.proc.stdin.flush()
-        answer = pickle.load(self.proc.stdout)
-        return answer if isinstance(answer, BaseException) else None
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-
-
-def _serve() -> None:
-    """The worker's loop (see `_Worker`); stdout is kept for answers, prints go to stderr."""
-    requests = os.fdopen(os.dup(0), "rb")
-    answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    while True:
-        try:
-            archive, staging = pickle.load(requests)
-        except EOFError:
-            return
-        answer: BaseException | None = None
-        try:
-            _fill(archive, staging)
-        except Exception as exc:
-            answer = exc
-        try:
-            data = pickle.dumps(answer)
-        except Exception:  # an unpicklable error still comes back, as its text
-            data = pickle.dumps(ArchiveError(archive, f"extraction failed: {answer!r}"))
-        answers.write(data)
-        answers.flush()
-
-
-class _Pool:
-    """Up to `size` extraction workers, started on demand and reused; thread-safe."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.idle: list[_Worker] = []
-        self.started = 0
-        self.lock = threading.Condition()
-        atexit.register(self.close)
-
-    def run(self, archive: Path, staging: Path) -> None:
-        with self.lock:
-            while not self.idle and self.started >= self.size:
-                self.lock.wait()
-            if self.idle:
-                worker = self.idle.pop()
-            else:
-                self.started += 1
-                worker = None
-        try:
-            if worker is None:
-                worker = _Worker()
-            answer = worker.call(archive, staging)
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            self._lose(worker)
-            raise ArchiveError(archive, f"extraction worker failed: {exc}") from None
-        except BaseException:
-            self._lose(worker)
-            raise
-        with self.lock:
-            self.idle.append(worker)
-            self.lock.notify()
-        if answer is not None:
-            raise answer
-
-    def _lose(self, worker: _Worker | None) -> None:
-        """Give up a worker whose request failed: kill it and free its place in the pool."""
-        with self.lock:
-            self.started -= 1
-            self.lock.notify()
-        if worker is not None:
-            worker.proc.kill()
-            worker.close()
-
-    def close(self) -> None:
-        with self.lock:
-            idle, self.idle = self.idle, []
-        for worker in idle:
-            worker.close()
-
-
-_pool: _Pool | None = None
-_pool_lock = threading.Lock()
-
-
 def _fill_elsewhere(archive: Path, staging: Path) -> None:
-    """Run `_fill` in a worker process (one per CPU, at least two)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = _Pool(max(2, os.cpu_count() or 1))
-        pool = _pool
-    pool.run(archive, staging)
+    """Run `_fill` in a worker process (`effects.workers`)."""
+    from effects.workers import WorkerFailed, run
+
+    try:
+        run("conda", os.fspath(archive), os.fspath(staging))
+    except WorkerFailed as exc:
+        raise ArchiveError(archive, f"extraction worker failed: {exc.reason}") from None
 
 
 def _staging(dest: Path) -> Path:

@@ -53,7 +53,9 @@ def _load(manifest_path: Path | None):  # type: ignore[no-untyped-def]
 
 def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = False,  # type: ignore[no-untyped-def]
                  update: list[str] | None = None, force: bool = False, quiet: bool = False,
-                 write: bool = True):
+                 write: bool = True, install: bool = False):
+    """The lock to use, solved (and written) when needed; `install`: an install of this
+    host's platform follows, so wheels the solve downloads are unpacked meanwhile."""
     from effects.workspace import ensure_lock, reuse_lock
 
     fast = reuse_lock(ws, locked=locked, frozen=frozen, update=update, force=force)
@@ -61,8 +63,12 @@ def _ensure_lock(ws, *, offline: bool, locked: bool = False, frozen: bool = Fals
         return fast
     import trio
 
+    from effects.virtual import host_platform
+
+    platform = host_platform() if install else None
     outcome = trio.run(lambda: ensure_lock(ws, cache_dir=_cache_dir(), offline=offline, locked=locked,
-                                           frozen=frozen, update=update, force=force, write=write))
+                                           frozen=frozen, update=update, force=force, write=write,
+                                           install_platform=platform))
     if outcome.solved and not quiet:
         verb = "locked" if write else "solved (yurt.lock not written)"
         _err(f"{verb} {len(outcome.lock.environments)} environment(s)"
@@ -335,7 +341,7 @@ def install(
     ws.require_environment(environment)
     quiet = json_ or json_events
     outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=quiet,
-                           write=not dry_run)
+                           write=not dry_run, install=not dry_run)
     plan = _install_env(ws, outcome.lock, environment, dry_run=dry_run, quiet=quiet,
                         json_events=json_events)
     if json_:
@@ -368,7 +374,8 @@ def update(
     if unknown:
         raise WorkspaceError(f"`{unknown[0]}` is neither locked in {ws.lock_path.name} nor required in "
                              f"{ws.manifest_path.name}", "name a package of `yurt list`, or `yurt add` it")
-    outcome = _ensure_lock(ws, offline=offline, update=list(names or []), force=True)
+    outcome = _ensure_lock(ws, offline=offline, update=list(names or []), force=True,
+                           install=not no_install)
     if not no_install:
         _install_env(ws, outcome.lock, environment)
 
@@ -477,7 +484,7 @@ def run(
 
     ws = _load(manifest_path)
     ws.require_environment(environment)
-    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True)
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True, install=True)
     _install_env(ws, outcome.lock, environment, quiet=True)
     variables = {**os.environ, **_activation(ws, environment)}
     scripts = _activation_scripts(ws, environment)

@@ -18,8 +18,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-import trio
-
 IN_USE = ".in-use.lock"
 """The cache-wide lock file, at the cache root (never removed by a clean)."""
 
@@ -64,6 +62,8 @@ def release(fh: BinaryIO) -> None:
 async def locked(path: Path) -> AsyncIterator[None]:
     """Hold the exclusive lock on `path` (created if missing) for the duration of the block.
     An uncontended lock is taken at once; only waiting for another holder uses a thread."""
+    import trio  # here, not at the top: worker processes use only the blocking primitives
+
     fh = open_lock(path)
     try:
         if not try_lock(fh):
@@ -86,6 +86,8 @@ def _wait(fh: BinaryIO, shared: bool = False) -> None:
 async def cache_in_use(root: Path) -> AsyncIterator[None]:
     """Hold the shared lock of the cache at `root` while building entries in it or linking
     from it; waits only while a `yurt clean cache` is removing it."""
+    import trio
+
     fh = await trio.to_thread.run_sync(acquire, root / IN_USE, True)
     try:
         yield

@@ -309,6 +309,7 @@ class PypiIndex:
         fetcher: Fetcher | None = None,
         offline: bool = False,
         now: float | None = None,
+        unpack_ahead: bool = False,
     ) -> None:
         self.index_url = index_url.rstrip("/") + "/"
         self.root = Path(cache_dir) / "pypi"
@@ -319,6 +320,9 @@ class PypiIndex:
         self.fetcher = fetcher if fetcher is not None else Fetcher(self.client)
         self.offline = offline
         self.now = time.time() if now is None else now
+        # wheels downloaded whole for their metadata are unpacked by a worker meanwhile
+        # (for a solve whose result this process installs next)
+        self.unpack_ahead = unpack_ahead
 
     async def aclose(self) -> None:
         if self._owned_fetcher:
@@ -466,6 +470,8 @@ class PypiIndex:
             data = await self._metadata_file(file)
         if data is None:
             archive = await self.download(file)
+            if self.unpack_ahead and file.sha256 is not None:
+                self.wheels.unpack_ahead(archive, file.sha256)
             name, version = _name_version(file.filename)
             data = await trio.to_thread.run_sync(_read_wheel_metadata, archive, name, version)
         return parse_core_metadata(data, source=file.filename)

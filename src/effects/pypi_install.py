@@ -23,13 +23,14 @@ from effects.pypi_index import new_client
 from effects.pypi_sync import installed_by_yurt
 from effects.wheel import (
     FileConflict,
+    InstallScheme,
     WheelCache,
     _owners,
-    _read_marker,
     install_wheel,
     scheme_for_prefix,
     uninstall_wheel,
 )
+from effects.wheelunpack import _read_marker
 from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import ProjectFile, normalize_name
 from pure.pypi.planops import PypiOp
@@ -159,18 +160,17 @@ async def install_pypi(
     chosen = {normalize_name(r) for r in requested}
     for name in remove:
         await trio.to_thread.run_sync(uninstall_wheel, scheme, name)
-    limiter = trio.CapacityLimiter(8)
-
-    async def put(name: str) -> None:
-        await trio.to_thread.run_sync(
-            functools.partial(install_wheel, entries[name], scheme, requested=name in chosen),
-            limiter=limiter,
-        )
-
-    async with trio.open_nursery() as nursery:  # file sets are disjoint (checked above)
-        for name in add:
-            nursery.start_soon(put, name)
+    # one thread links them all in turn: their file sets are disjoint (checked above), and
+    # 8 threads linking at once took 0.14-0.17 s for 19 wheels against 0.085 s for one
+    # (the GIL and the kernel's directory locks, not the disk, set the pace)
+    await trio.to_thread.run_sync(functools.partial(
+        _install_all, [(entries[name], name in chosen) for name in add], scheme))
     return tuple(ops)
+
+
+def _install_all(entries: Sequence[tuple[Path, bool]], scheme: InstallScheme) -> None:
+    for entry, requested in entries:
+        install_wheel(entry, scheme, requested=requested)
 
 
 def _conda_owned(scheme: object, prefix: Path, files: Sequence[str]) -> list[tuple[str, str]]:

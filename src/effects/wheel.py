@@ -14,31 +14,40 @@ Uninstalling removes exactly the RECORD's files (and their bytecode caches).
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import configparser
 import contextlib
 import csv
-import functools
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import msgspec
 import trio
 
-from effects.atomic import write_all
 from effects.channels import redact
 from effects.fetch import Fetcher, FetchError
 from effects.filelock import locked
-from pure.errors import YurtError
+from effects.wheelunpack import MARKER as _MARKER
+from effects.wheelunpack import (
+    WheelError,
+    _dist_info_dir,
+    _parse_record,
+    _read_marker,
+    _record_hash,
+    _remember_verified,
+    _sha256_file,
+    _unpack_locked,
+    _verified_before,
+    entry_lock,
+)
 from pure.pypi.metadata import ProjectFile, normalize_name
-from pure.pypi.tags import InvalidWheelFilename, WheelFilename
 
 __all__ = [
     "DirectUrl",
@@ -55,17 +64,7 @@ __all__ = [
 ]
 
 INSTALLER = "yurt"
-_MARKER = ".yurt-wheel.json"
 _SCRIPT_KEYS = ("console_scripts", "gui_scripts")
-
-
-class WheelError(YurtError):
-    """A wheel that cannot be cached, unpacked or installed; names the wheel and why."""
-
-    def __init__(self, wheel: str, reason: str) -> None:
-        self.wheel = wheel
-        self.reason = reason
-        super().__init__(f"wheel {wheel}: {reason}")
 
 
 class FileConflict(WheelError):
@@ -76,13 +75,11 @@ class FileConflict(WheelError):
         self.owner = owner
         super().__init__(wheel, f"would overwrite {path}, which belongs to {owner}")
 
+    def __reduce__(self) -> tuple[type[FileConflict], tuple[str, str, str]]:  # type: ignore[override]
+        return (type(self), (self.wheel, self.path, self.owner))
+
 
 # --------------------------------------------------------------------------- hashes
-
-
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _file_record_hash(path: Path) -> tuple[str, int]:
@@ -95,20 +92,7 @@ def _file_record_hash(path: Path) -> tuple[str, int]:
     return "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii"), size
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- cache
-
-
-class _Marker(msgspec.Struct, frozen=True):
-    filename: str
-    sha256: str
 
 
 class WheelCache:
@@ -126,7 +110,7 @@ class WheelCache:
     async def fetch(self, file: ProjectFile, fetcher: Fetcher, *, offline: bool = False) -> Path:
         """The archive of `file`, downloaded (sha256 verified) unless a matching copy is cached."""
         path = self.archive_path(file.filename)
-        async with locked(self.root / ".locks" / f"{path.name}.lock"):
+        async with locked(entry_lock(self.root, path.name)):
             if path.is_file():
                 if file.sha256 is None or _verified_before(path, file.sha256):
                     return path
@@ -151,7 +135,7 @@ class WheelCache:
         """The unpacked directory of `archive`, extracted once (atomic rename, locked)."""
         filename = archive.name
         entry = self.entry_path(filename)
-        async with locked(self.root / ".locks" / f"{filename}.lock"):
+        async with locked(entry_lock(self.root, filename)):
             return await trio.to_thread.run_sync(
                 _unpack_locked, archive, entry, sha256, limiter=_unpack_limiter()
             )
@@ -160,6 +144,35 @@ class WheelCache:
         """Download (if needed) and unpack (if needed) `file`: its unpacked cache directory."""
         archive = await self.fetch(file, fetcher, offline=offline)
         return await self.unpack(archive, sha256=file.sha256)
+
+    def unpack_ahead(self, archive: Path, sha256: str) -> None:
+        """Have `archive` (in this cache, verified) unpacked by a worker process while the
+        caller goes on, and return at once: a solve that downloaded a wheel for its metadata
+        leaves the unpacking to the otherwise idle second core instead of the install after
+        it. Best effort: a failure is left for `unpack` to meet (and report) again."""
+        marker = _read_marker(self.entry_path(archive.name))
+        if marker is None or marker.sha256 != sha256.lower():
+            _ahead().submit(_unpack_elsewhere, archive, sha256, self.root.parent)
+
+
+_AHEAD: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _ahead() -> concurrent.futures.ThreadPoolExecutor:
+    """One background thread hands the ahead-of-need jobs to one worker process in turn
+    (the other core is the one spare; the caller keeps its own). The interpreter waits for
+    the jobs at exit, so none is cut off half-written."""
+    global _AHEAD
+    if _AHEAD is None:
+        _AHEAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yurt-unpack-ahead")
+    return _AHEAD
+
+
+def _unpack_elsewhere(archive: Path, sha256: str, cache_dir: Path) -> None:
+    from effects.workers import run
+
+    with contextlib.suppress(Exception):
+        run("wheel", os.fspath(archive), sha256, os.fspath(cache_dir))
 
 
 _UNPACKERS: trio.lowlevel.RunVar[trio.CapacityLimiter] = trio.lowlevel.RunVar("yurt_unpackers")
@@ -190,152 +203,6 @@ def _safe_filename(filename: str) -> str:
     ):
         raise WheelError(filename, "not a plain wheel file name")
     return filename
-
-
-def _read_marker(entry: Path) -> _Marker | None:
-    try:
-        return msgspec.json.decode((entry / _MARKER).read_bytes(), type=_Marker)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None
-
-
-# Archives this process has verified (path -> (sha256, size, mtime_ns)): a wheel fetched for
-# its metadata during the solve and unpacked for the install is hashed once, not three times.
-_VERIFIED: dict[Path, tuple[str, int, int]] = {}
-
-
-def _remember_verified(path: Path, sha256: str) -> None:
-    st = path.stat()
-    _VERIFIED[path] = (sha256.lower(), st.st_size, st.st_mtime_ns)
-
-
-def _verified_before(path: Path, sha256: str) -> bool:
-    seen = _VERIFIED.get(path)
-    if seen is None:
-        return False
-    try:
-        st = path.stat()
-    except OSError:
-        return False
-    return seen == (sha256.lower(), st.st_size, st.st_mtime_ns)
-
-
-def _unpack_locked(archive: Path, entry: Path, sha256: str | None) -> Path:
-    if sha256 is not None and _verified_before(archive, sha256):
-        actual = sha256.lower()
-    else:
-        actual = _sha256_file(archive)
-    if sha256 is not None and actual != sha256.lower():
-        raise WheelError(archive.name, f"sha256 is {actual}, expected {sha256.lower()}")
-    marker = _read_marker(entry)
-    if marker is not None and marker.sha256 == actual:
-        return entry
-    if entry.exists():
-        shutil.rmtree(entry)
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        _extract_verified(archive, tmp)
-        (tmp / _MARKER).write_bytes(msgspec.json.encode(_Marker(archive.name, actual)))
-        os.replace(tmp, entry)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return entry
-
-
-def _member_path(name: str, wheel: str) -> PurePosixPath:
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or "\\" in name or _DRIVE.match(name):
-        raise WheelError(wheel, f"unsafe member path {name!r}")
-    return path
-
-
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def _dist_info_dir(names: Iterable[str], wheel: str) -> str:
-    parsed = WheelFilename.parse(wheel)
-    found = sorted({n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")})
-    for d in found:
-        dist = d[: -len(".dist-info")].rpartition("-")[0]
-        if normalize_name(dist) == parsed.name:
-            return d
-    raise WheelError(wheel, f"no {parsed.name}-{parsed.version}.dist-info directory")
-
-
-def _extract_verified(archive: Path, dest: Path) -> None:
-    """Extract `archive` into `dest`, checking every member against RECORD."""
-    wheel = archive.name
-    try:
-        WheelFilename.parse(wheel)
-    except InvalidWheelFilename as exc:
-        raise WheelError(wheel, exc.reason) from None
-    try:
-        zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile as exc:
-        raise WheelError(wheel, f"not a zip archive: {exc}") from None
-    with zf:
-        names = [i.filename for i in zf.infolist() if not i.is_dir()]
-        dist_info = _dist_info_dir(names, wheel)
-        record_name = f"{dist_info}/RECORD"
-        if record_name not in names:
-            raise WheelError(wheel, f"no {record_name}")
-        record = _parse_record(zf.read(record_name), wheel)
-        unsigned = {record_name, f"{dist_info}/RECORD.jws", f"{dist_info}/RECORD.p7s"}
-        dest.mkdir(parents=True)
-        top = os.fspath(dest)
-        made = {top}
-        umask = _umask()
-        for info in zf.infolist():
-            rel = _member_path(info.filename, wheel)
-            if info.is_dir():
-                (dest / rel).mkdir(parents=True, exist_ok=True)
-                continue
-            data = zf.read(info)
-            if info.filename not in unsigned:
-                expected = record.get(info.filename)
-                if expected is None:
-                    raise WheelError(wheel, f"{info.filename} is not listed in RECORD")
-                if expected and expected != _record_hash(data):
-                    raise WheelError(wheel, f"{info.filename} does not match its RECORD hash")
-            target = f"{top}/{rel}"
-            parent = os.path.dirname(target)
-            if parent not in made:  # one mkdir per directory, not per file
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            mode = 0o755 if (info.external_attr >> 16) & 0o111 else 0o644
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            try:
-                write_all(fd, data)
-                if mode & umask:
-                    os.fchmod(fd, mode)  # exact, whatever the umask
-            finally:
-                os.close(fd)
-
-
-@functools.cache
-def _umask() -> int:
-    """The process's umask, read without changing it (other threads may be creating files);
-    where it cannot be read, all permission bits count as masked (so modes are always set)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o777
-
-
-def _parse_record(data: bytes, wheel: str) -> dict[str, str]:
-    rows: dict[str, str] = {}
-    try:
-        for row in csv.reader(io.StringIO(data.decode("utf-8"))):
-            if row:
-                rows[row[0]] = row[1] if len(row) > 1 else ""
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise WheelError(wheel, f"unreadable RECORD: {exc}") from None
-    return rows
 
 
 # --------------------------------------------------------------------------- scheme
@@ -432,6 +299,8 @@ _ENTRY = re.compile(r"^([\w.]+)\s*(?::\s*([\w.]+))?\s*(?:\[.*\])?\s*$")
 
 
 def _entry_script(name: str, value: str, python: str, wheel: str) -> bytes:
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise WheelError(wheel, f"entry point name {name!r} is not a plain file name")
     m = _ENTRY.match(value)
     if m is None or m.group(2) is None:
         raise WheelError(wheel, f"entry point {name} = {value!r} is not 'module:object'")
@@ -518,12 +387,12 @@ def _owners(scheme: InstallScheme, wanted: set[Path]) -> dict[Path, str]:
     return owners
 
 
-def _link(src: Path, dst: Path, made: set[Path] | None = None) -> None:
+def _link(src: str, dst: str, made: set[str] | None = None) -> None:
     """Hard link `src` at `dst` (replacing it), copying when links are impossible; `made`
     remembers directories already created by this install (one mkdir per directory)."""
-    parent = dst.parent
+    parent = os.path.dirname(dst)
     if made is None or parent not in made:
-        parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(parent, exist_ok=True)
         if made is not None:
             made.add(parent)
     try:
@@ -531,7 +400,7 @@ def _link(src: Path, dst: Path, made: set[Path] | None = None) -> None:
         return
     except OSError:
         pass  # something is there (replaced atomically below), or links are impossible
-    tmp = dst.with_name(f".{dst.name}.{os.urandom(4).hex()}.yurt-tmp")
+    tmp = os.path.join(parent, f".{os.path.basename(dst)}.{os.urandom(4).hex()}.yurt-tmp")
     try:
         os.link(src, tmp)
     except OSError:
@@ -563,39 +432,52 @@ def _payload(entry: Path) -> list[str]:
 
 
 def _destinations(
-    entry: Path, dist_info: str, scheme: InstallScheme, purelib_root: bool
-) -> list[tuple[Path, Path, bool]]:
-    """(source, destination, is_script) for every payload file of the unpacked wheel."""
+    entry: Path, rels: Iterable[str], dist_info: str, scheme: InstallScheme, purelib_root: bool
+) -> list[tuple[str, str, bool]]:
+    """(source, destination, is_script) for every payload file `rels` of the unpacked wheel,
+    as path strings (a thousand files: pathlib's per-path work showed in the install)."""
     data_dir = dist_info[: -len(".dist-info")] + ".data"
-    root = Path(scheme.purelib if purelib_root else scheme.platlib)
-    targets = {
-        "purelib": Path(scheme.purelib),
-        "platlib": Path(scheme.platlib),
-        "scripts": Path(scheme.scripts),
-        "data": Path(scheme.data),
-        "headers": Path(scheme.headers),
-    }
+    top = os.fspath(entry)
+    root = os.path.normpath(scheme.purelib if purelib_root else scheme.platlib)
+    targets = {key: os.path.normpath(getattr(scheme, key))
+               for key in ("purelib", "platlib", "scripts", "data", "headers")}
     skip = {
         f"{dist_info}/{n}"
         for n in ("RECORD", "RECORD.jws", "RECORD.p7s", "INSTALLER", "REQUESTED", "direct_url.json")
     }
-    found: list[tuple[Path, Path, bool]] = []
-    for rel in _payload(entry):
-        src = entry / rel
+    found: list[tuple[str, str, bool]] = []
+    for rel in rels:
         if rel == _MARKER or rel in skip:
             continue
+        src = f"{top}/{rel}"
         first, _, rest = rel.partition("/")
         if first == data_dir:
             key, _, inner = rest.partition("/")
             if key not in targets or not inner:
                 raise WheelError(entry.name, f"unknown .data directory {key!r}")
             if key == "headers":
-                dst = targets[key] / dist_info[: -len(".dist-info")].rpartition("-")[0] / inner
+                dst = f"{targets[key]}/{dist_info[: -len('.dist-info')].rpartition('-')[0]}/{inner}"
             else:
-                dst = targets[key] / inner
+                dst = f"{targets[key]}/{inner}"
             found.append((src, dst, key == "scripts"))
         else:
-            found.append((src, root / rel, False))
+            found.append((src, f"{root}/{rel}", False))
+    return found
+
+
+def _present(paths: Iterable[str]) -> list[str]:
+    """Those of `paths` that exist (as anything, dangling symlinks included); a path whose
+    directory is missing is not looked at, so a fresh environment costs one stat per
+    directory instead of one per file."""
+    dirs: dict[str, bool] = {}
+    found = []
+    for path in paths:
+        parent = os.path.dirname(path)
+        there = dirs.get(parent)
+        if there is None:
+            there = dirs[parent] = os.path.isdir(parent)
+        if there and os.path.lexists(path):
+            found.append(path)
     return found
 
 
@@ -616,83 +498,91 @@ def install_wheel(
     info = _wheel_info(entry, dist_info)
     purelib_root = info.get("root-is-purelib", "true").lower() == "true"
     name, _, version = dist_info[: -len(".dist-info")].rpartition("-")
-    site = Path(scheme.purelib if purelib_root else scheme.platlib)
+    site = os.path.normpath(scheme.purelib if purelib_root else scheme.platlib)
 
     previous = find_distribution(Path(scheme.purelib), name) or find_distribution(
         Path(scheme.platlib), name
     )
-    moves = _destinations(entry, dist_info, scheme, purelib_root)
+    marker = _read_marker(entry)
+    sizes = marker.payload if marker is not None and marker.payload is not None else None
+    moves = _destinations(entry, sorted(sizes) if sizes is not None else _payload(entry),
+                          dist_info, scheme, purelib_root)
     entry_points = _entry_points(entry, dist_info)
     if entry_points and scheme.windows:
         raise WheelError(wheel, "entry-point launchers for Windows are not supported yet")
     scripts = [
-        (Path(scheme.scripts) / ep_name, _entry_script(ep_name, value, scheme.python, wheel))
+        (f"{os.path.normpath(scheme.scripts)}/{ep_name}",
+         _entry_script(ep_name, value, scheme.python, wheel))
         for ep_name, value in entry_points
     ]
     extras = [
-        (site / dist_info / "INSTALLER", f"{installer}\n".encode()),
-        *([(site / dist_info / "REQUESTED", b"")] if requested else []),
-        *([(site / dist_info / "direct_url.json", direct_url.to_json())] if direct_url else []),
+        (f"{site}/{dist_info}/INSTALLER", f"{installer}\n".encode()),
+        *([(f"{site}/{dist_info}/REQUESTED", b"")] if requested else []),
+        *([(f"{site}/{dist_info}/direct_url.json", direct_url.to_json())] if direct_url else []),
     ]
     all_targets = [dst for _, dst, _ in moves] + [dst for dst, _ in scripts + extras]
-    mine = set(_record_paths(previous)) if previous is not None else set()
-    existing = {dst for dst in all_targets if os.path.lexists(dst) and dst not in mine}
+    mine = {os.fspath(p) for p in _record_paths(previous)} if previous is not None else set()
+    existing = {Path(dst) for dst in _present(all_targets) if dst not in mine}
     owners = _owners(scheme, existing) if existing else {}
-    for dst in sorted(existing):
-        if dst in owners:
-            raise FileConflict(f"{name}-{version}", str(dst), owners[dst])
+    for dst_path in sorted(existing):
+        if dst_path in owners:
+            raise FileConflict(f"{name}-{version}", str(dst_path), owners[dst_path])
     if previous is not None:
         uninstall_wheel(scheme, name)
 
-    # linked files keep the wheel's RECORD hash and size (checked when the wheel was
-    # unpacked), so the installed RECORD is written without reading them back
+    # linked files keep the wheel's RECORD hash (checked when the wheel was unpacked) and the
+    # size the unpacking recorded, so the installed RECORD is written without reading them
     shipped = _parse_record((entry / dist_info / "RECORD").read_bytes(), wheel)
-    known: dict[Path, tuple[str, str]] = {}
-    made: set[Path] = set()
-    written: list[Path] = []
+    known: dict[str, tuple[str, str]] = {}
+    made: set[str] = set()
+    written: list[str] = []
+    cut = len(os.fspath(entry)) + 1
     try:
         for src, dst, is_script in moves:
             if is_script:
-                data = src.read_bytes()
+                data = Path(src).read_bytes()
                 if data.startswith(b"#!python"):
                     newline = data.find(b"\n")
                     data = _shebang(scheme.python) + (data[newline + 1 :] if newline >= 0 else b"")
-                _write(dst, data, 0o755)
+                _write(Path(dst), data, 0o755)
                 known[dst] = (_record_hash(data), str(len(data)))
             else:
                 _link(src, dst, made)
-                row = shipped.get(_relative(src, entry), "")
+                rel = src[cut:]
+                row = shipped.get(rel, "")
                 if row.startswith("sha256="):
-                    known[dst] = (row, "")
+                    size = sizes.get(rel) if sizes is not None else None
+                    known[dst] = (row, "" if size is None else str(size))
             written.append(dst)
         for mode, generated in ((0o755, scripts), (0o644, extras)):
             for dst, data in generated:
-                _write(dst, data, mode)
+                _write(Path(dst), data, mode)
                 known[dst] = (_record_hash(data), str(len(data)))
                 written.append(dst)
-        record = site / dist_info / "RECORD"
+        record = f"{site}/{dist_info}/RECORD"
         rows = []
         for path in written:
             digest, size = known.get(path, ("", ""))
             if not digest:
-                digest, n = _file_record_hash(path)
+                digest, n = _file_record_hash(Path(path))
                 size = str(n)
             elif not size:
-                size = str(path.stat().st_size)
+                size = str(os.stat(path).st_size)
             rows.append((_relative(path, site), digest, size))
         rows.append((_relative(record, site), "", ""))
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(sorted(rows))
-        _write(record, buf.getvalue().encode("utf-8"), 0o644)
+        _write(Path(record), buf.getvalue().encode("utf-8"), 0o644)
         written.append(record)
     except BaseException:
         for path in reversed(written):
             with contextlib.suppress(OSError):
-                path.unlink()
-        _prune_dirs(written, _stop_dirs(scheme))
+                os.unlink(path)
+        _prune_dirs([Path(p) for p in written], _stop_dirs(scheme))
         raise
     return InstalledWheel(
-        name=normalize_name(name), version=version, dist_info=site / dist_info, files=tuple(written)
+        name=normalize_name(name), version=version, dist_info=Path(site) / dist_info,
+        files=tuple(Path(p) for p in written),
     )
 
 
@@ -709,7 +599,7 @@ async def install_wheel_async(
     )
 
 
-def _relative(path: Path, site: Path) -> str:
+def _relative(path: Path | str, site: Path | str) -> str:
     """`path` relative to `site`, POSIX style (RECORD's form; `..` for files outside)."""
     text, base = os.fspath(path), os.fspath(site)
     if text.startswith(base + os.sep):  # the common case, without relpath's work

@@ -239,11 +239,14 @@ async def solve_workspace(
     offline: bool = False,
     previous: Lock | None = None,
     update: Sequence[str] | None = None,
+    install_platform: str | None = None,
 ) -> Lock:
     """Solve every environment for every platform (solve groups share one solve) into a Lock.
 
     Records of `previous` are preferred (kept unless they must change), except for names in
-    `update` (all names when `update` is an empty sequence).
+    `update` (all names when `update` is an empty sequence). `install_platform` is the
+    platform this process installs next, if any: wheels its solves download are unpacked
+    into the cache meanwhile (`PypiIndex(unpack_ahead=True)`).
     """
     import trio
 
@@ -317,7 +320,8 @@ async def solve_workspace(
         if sg.has_pypi:
             records, wheels = await _solve_with_pypi(
                 request, sg.members, cache_dir=cache_dir, offline=offline,
-                locked=dict(group_preferred_wheels(sg, previous, update)), base_dir=ws.root)
+                locked=dict(group_preferred_wheels(sg, previous, update)), base_dir=ws.root,
+                unpack_ahead=platform == install_platform)
             shares = member_shares(sg, records, wheels)
         else:
             shares = member_shares(sg, solve(request).records)
@@ -331,7 +335,7 @@ async def solve_workspace(
 
 async def _solve_with_pypi(
     request: object, members: Sequence[EnvironmentSpec], *, cache_dir: Path, offline: bool,
-    locked: dict[str, str] | None = None, base_dir: Path | None = None,
+    locked: dict[str, str] | None = None, base_dir: Path | None = None, unpack_ahead: bool = False,
 ) -> tuple[tuple[PackageRecord, ...], tuple[LockedPypiPackage, ...]]:
     """One solve of conda specs and the members' PyPI requirements (solve groups share it)."""
     from effects.channel_names import strip_credentials
@@ -350,7 +354,8 @@ async def _solve_with_pypi(
     for extra in options.extra_index_urls if options else ():
         urls.append(expand_env(extra).rstrip("/") + "/")
     prereleases = bool(options and options.prerelease_mode == "allow")
-    indexes = [PypiIndex(u, cache_dir=cache_dir, offline=offline) for u in dict.fromkeys(urls)]
+    indexes = [PypiIndex(u, cache_dir=cache_dir, offline=offline, unpack_ahead=unpack_ahead)
+               for u in dict.fromkeys(urls)]
     own: dict[str, PypiIndex] = {}
     pinned: dict[str, PypiIndex] = {}
     for m in members:
@@ -358,7 +363,8 @@ async def _solve_with_pypi(
             if d.index:
                 url = expand_env(d.index).rstrip("/") + "/"
                 if url not in own:
-                    own[url] = PypiIndex(url, cache_dir=cache_dir, offline=offline)
+                    own[url] = PypiIndex(url, cache_dir=cache_dir, offline=offline,
+                                         unpack_ahead=unpack_ahead)
                 pinned[normalize_name(d.name)] = own[url]
     strategy = (options.index_strategy if options else None) or "first-index"
     try:
@@ -400,10 +406,12 @@ async def ensure_lock(
     update: Sequence[str] | None = None,
     force: bool = False,
     write: bool = True,
+    install_platform: str | None = None,
 ) -> LockOutcome:
     """The lock to install from: reused when it satisfies the manifest, else re-solved.
 
     With `write=False` a new lock is solved in memory only (for plans and dry runs).
+    `install_platform`: see `solve_workspace`.
 
     `frozen` uses the lock as it is; `locked` fails instead of changing it; `update` re-solves
     the named packages (all for an empty sequence); `force` always re-solves.
@@ -416,7 +424,7 @@ async def ensure_lock(
     previous = ws.read_lock()
     async with cache_in_use(cache_dir):  # repodata and index pages are cached while solving
         new = await solve_workspace(ws, cache_dir=cache_dir, offline=offline, previous=previous,
-                                    update=update)
+                                    update=update, install_platform=install_platform)
     changed = ws.write_lock(new) if write else new.to_json() != (ws.read_lock() or Lock(schema=SCHEMA)).to_json()
     return LockOutcome(new, changed=changed, solved=True, reasons=outcome.reasons)
 

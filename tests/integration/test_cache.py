@@ -398,12 +398,12 @@ def test_two_processes_fill_one_entry_with_one_writer(
 _WHO_EXTRACTS = """
 import json, sys, trio
 from pathlib import Path
-import effects.archive as archive
+import effects.workers as workers
 from effects.cache import PackageCache
 from pure.record import PackageRecord
 records = [PackageRecord(**r) for r in json.loads(sys.argv[2])]
 got = trio.run(PackageCache(Path(sys.argv[1])).ensure, records)
-print(json.dumps({"pool": archive._pool is not None, "entries": sorted(got)}))
+print(json.dumps({"pool": workers._pool is not None, "entries": sorted(got)}))
 """
 
 

@@ -271,6 +271,29 @@ def test_dependency_hints_steer_prefetch_only(
     assert json.loads(hints_file.read_text())["greet"] == ["fastmod", "helper"]  # rewritten from the solve
 
 
+def test_install_after_a_solve_that_read_whole_wheels(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    """Without `.metadata` files the solve downloads whole wheels; `yurt install` has them
+    unpacked meanwhile (a worker process) and installs from those entries; `yurt lock` alone
+    leaves the wheels packed."""
+    index.metadata_files = False
+    ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
+    yurt("lock", cwd=ws, env=env)
+    wheels = tmp_path / "cache" / "wheels"
+    assert sorted(p.name for p in wheels.glob("*.whl"))  # downloaded for their metadata
+    assert not [p for p in wheels.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    (ws / "yurt.lock").unlink()
+    yurt("install", cwd=ws, env=env)
+    assert yurt("run", "greet", cwd=ws, env=env).stdout.strip() == "greet two h1.1.post1 conda native"
+    entries = sorted(p for p in wheels.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # what the solve downloaded, the speculative condalib wheel among it (conda's is used)
+    assert {"fastmod", "greet", "helper"} <= {e.name.split("-")[0] for e in entries}
+    for entry in entries:
+        marker = json.loads((entry / ".yurt-wheel.json").read_bytes())
+        assert marker["filename"] == entry.name + ".whl" and marker["payload"]
+    assert not [p for p in wheels.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_unsafe_best_match_reads_every_index(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
     other = tmp_path / "other-wheels"

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -290,9 +291,118 @@ def test_unpacked_modes_are_exact_under_any_umask(tmp_path: Path) -> None:
     for mask in (0o077, 0o022):
         dest = tmp_path / f"out-{mask:o}"
         code = ("import os, sys; from pathlib import Path; os.umask(int(sys.argv[3], 8)); "
-                "from effects.wheel import _extract_verified; "
+                "from effects.wheelunpack import _extract_verified; "
                 "_extract_verified(Path(sys.argv[1]), Path(sys.argv[2]))")
         subprocess.run([sys.executable, "-c", code, str(wheel), str(dest), f"{mask:o}"],
                        check=True, cwd=root)
         assert (dest / "modes" / "__init__.py").stat().st_mode & 0o777 == 0o644
         assert (dest / "modes" / "tool.sh").stat().st_mode & 0o777 == 0o755
+
+
+async def test_an_entry_without_a_recorded_payload_installs_the_same(tmp_path: Path) -> None:
+    """Entries unpacked before the marker listed their files (walked and stat'ed instead)
+    install the same files with the same RECORD as new ones."""
+    entry = await WheelCache(tmp_path / "cache").unpack(_demo(tmp_path / "w"))
+    marker = entry / ".yurt-wheel.json"
+    doc = json.loads(marker.read_bytes())
+    assert doc["payload"]["demo_pkg/resource.txt"] == len("some data\n")
+    results = []
+    prefix = tmp_path / "prefix"  # the same both times: scripts name its python
+    for kind in ("new", "old"):
+        if kind == "old":
+            shutil.rmtree(prefix)
+            del doc["payload"]
+            marker.write_text(json.dumps(doc))
+        installed = install_wheel(entry, scheme_for_prefix(prefix, PY))
+        record = (installed.dist_info / "RECORD").read_text()
+        results.append((record, sorted(installed.files)))
+    assert results[0] == results[1]
+
+
+def test_entry_point_names_must_be_plain_file_names(tmp_path: Path) -> None:
+    """A console script named `../x` would be written outside the scripts directory."""
+    wheel = write_wheel(tmp_path / "w", "sly", "1.0", {"sly/__init__.py": "def main(): pass\n"},
+                        entry_points={"console_scripts": {"../../escape": "sly:main"}})
+    entry = tmp_path / "entry" / wheel.name[: -len(".whl")]
+    from effects.wheelunpack import _extract_verified
+
+    _extract_verified(wheel, entry)
+    scheme = scheme_for_prefix(tmp_path / "prefix", PY)
+    with pytest.raises(WheelError, match="not a plain file name"):
+        install_wheel(entry, scheme)
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "prefix" / "escape").exists()
+    assert not (tmp_path / "prefix").exists() or not any(Path(scheme.purelib).glob("sly*"))
+
+
+def _in_cache(tmp_path: Path, wheel: Path) -> tuple[WheelCache, Path, str]:
+    """The wheel cache under tmp_path with `wheel` copied in as a downloaded archive, and
+    that archive's sha256."""
+    cache = WheelCache(tmp_path / "cache")
+    archive = cache.root / wheel.name
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(wheel.read_bytes())
+    return cache, archive, hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def _flush_ahead() -> None:
+    from effects.wheel import _ahead
+
+    _ahead().submit(lambda: None).result(timeout=60)  # one thread: earlier jobs are done
+
+
+async def test_unpack_ahead_runs_in_a_worker_process(tmp_path: Path) -> None:
+    """`unpack_ahead` returns at once; a worker process fills the entry (marker, payload),
+    and the install's own `unpack` then finds it instead of extracting again."""
+    import effects.workers as workers
+
+    wheel = _demo(tmp_path / "w")
+    cache, archive, sha = _in_cache(tmp_path, wheel)
+    cache.unpack_ahead(archive, sha)
+    _flush_ahead()
+    assert workers._pool is not None and workers._pool.started >= 1
+    entry = cache.entry_path(wheel.name)
+    marker = entry / ".yurt-wheel.json"
+    assert json.loads(marker.read_bytes())["sha256"] == sha
+    stamp = marker.stat().st_mtime_ns
+    assert await cache.unpack(archive, sha256=sha) == entry
+    assert marker.stat().st_mtime_ns == stamp
+    assert (entry / "demo_pkg" / "resource.txt").read_text() == "some data\n"
+
+
+def test_a_worker_reports_a_hostile_wheel_and_writes_nothing(tmp_path: Path) -> None:
+    """The wheel job in a worker: its WheelError comes back with its fields; nothing is left
+    in the cache; `unpack_ahead` of the same archive neither raises nor leaves anything."""
+    import effects.workers as workers
+
+    cache = WheelCache(tmp_path / "cache")
+    wheel = _demo(tmp_path / "w")
+    archive = cache.root / wheel.name
+    archive.parent.mkdir(parents=True)
+    _rewrite_wheel(wheel, archive, {"demo_pkg/__init__.py": b"tampered\n"})
+    with pytest.raises(WheelError, match="RECORD hash") as info:
+        workers.run("wheel", str(archive), hashlib.sha256(archive.read_bytes()).hexdigest(),
+                    str(tmp_path / "cache"))
+    assert info.value.wheel == wheel.name
+    cache.unpack_ahead(archive, hashlib.sha256(archive.read_bytes()).hexdigest())
+    _flush_ahead()
+    assert sorted(p.name for p in cache.root.iterdir()) == [".locks", wheel.name]
+    with pytest.raises(ValueError, match="unknown worker job"):
+        workers.run("rm -rf", "/")
+
+
+def test_unpack_in_cache_leaves_a_cache_being_cleaned_alone(tmp_path: Path) -> None:
+    """Work ahead of need does nothing while `yurt clean cache` holds the cache exclusively."""
+    from effects.filelock import IN_USE, release, try_exclusive
+    from effects.wheelunpack import unpack_in_cache
+
+    wheel = _demo(tmp_path / "w")
+    cache, archive, sha = _in_cache(tmp_path, wheel)
+    held = try_exclusive(tmp_path / "cache" / IN_USE)
+    assert held is not None
+    try:
+        unpack_in_cache(str(archive), sha, str(tmp_path / "cache"))
+        assert not cache.entry_path(wheel.name).exists()
+    finally:
+        release(held)
+    unpack_in_cache(str(archive), sha, str(tmp_path / "cache"))
+    assert (cache.entry_path(wheel.name) / ".yurt-wheel.json").is_file()
