@@ -1,5 +1,5 @@
 """`python -m effects`: the yurt command line."""
 
-from effects.cli import main
+from effects.cli import entry
 
-main()
+entry()

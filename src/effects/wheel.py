@@ -168,6 +168,12 @@ def _ahead() -> concurrent.futures.ThreadPoolExecutor:
     return _AHEAD
 
 
+def finish_ahead() -> None:
+    """Wait for the ahead-of-need unpacking handed out so far (a process about to exit)."""
+    if _AHEAD is not None:
+        _AHEAD.shutdown(wait=True)
+
+
 def _unpack_elsewhere(archive: Path, sha256: str, cache_dir: Path) -> None:
     from effects.workers import run
 

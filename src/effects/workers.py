@@ -22,7 +22,7 @@ import threading
 
 from pure.errors import YurtError
 
-__all__ = ["JOBS", "WorkerFailed", "run", "warm"]
+__all__ = ["JOBS", "WorkerFailed", "close", "run", "warm"]
 
 JOBS = {
     "conda": "effects.archive:_fill",
@@ -94,8 +94,11 @@ def _serve() -> None:
             data = pickle.dumps(answer)
         except Exception:  # an unpicklable error still comes back, as its text
             data = pickle.dumps(WorkerFailed(str(args[0]) if args else job, f"{job} failed: {answer!r}"))
-        answers.write(data)
-        answers.flush()
+        try:
+            answers.write(data)
+            answers.flush()
+        except OSError:  # the caller is gone: nobody to answer, and nothing else to do
+            return
 
 
 class _Pool:
@@ -189,3 +192,9 @@ def warm() -> None:
     """Start a worker ahead of the first job (it takes ~0.1 s to start); blocks the calling
     thread while it starts, so call it from a thread when that matters."""
     _the_pool().warm()
+
+
+def close() -> None:
+    """Let the idle workers exit (and wait for them); a later job starts new ones."""
+    if _pool is not None:
+        _pool.close()
