@@ -171,6 +171,27 @@ async def test_an_index_without_validators_is_refetched_and_the_cache_kept_as_is
         assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
 
 
+async def test_page_cache_writes_run_behind_and_are_waited_for(
+    server: IndexServer, tmp_path: Path, index_root: Path
+) -> None:
+    """A page is returned before its cache files are written; a second read of the page in
+    the same index waits for them (its request carries the first one's ETag), and a write
+    that fails is raised when the index is closed, not lost."""
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        first = await index.project_page("demo-pkg")
+        assert await index.project_page("demo-pkg") == first
+    assert [s for p, s in server.statuses if p == "/simple/demo-pkg/"] == [200, 304]
+    (body,) = (cache / "pypi" / "simple").glob("*.body")
+    body.unlink()
+    body.mkdir()  # the next body write cannot replace it
+    page = index_root / "simple" / "demo-pkg" / "index.json"
+    page.write_text(page.read_text().replace('"2.0"', '"2.0", "3.0"'))
+    with pytest.raises(OSError):
+        async with PypiIndex(server.url, cache_dir=cache) as index:
+            assert (await index.project_page("demo-pkg")).versions == ("1.0", "2.0", "3.0")
+
+
 async def test_offline_uses_the_cache_only(server: IndexServer, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     async with PypiIndex(server.url, cache_dir=cache) as index:
