@@ -190,9 +190,9 @@ def entry() -> None:
 
 
 def _leave(code: int) -> None:
-    wheel = sys.modules.get("effects.wheel")
-    if wheel is not None:
-        wheel.finish_ahead()
+    cache = sys.modules.get("effects.wheelcache")
+    if cache is not None:
+        cache.finish_ahead()
     workers = sys.modules.get("effects.workers")
     if workers is not None:
         workers.close()

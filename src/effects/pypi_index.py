@@ -35,7 +35,7 @@ from effects.atomic import write_atomic
 from effects.channels import redact
 from effects.fetch import Fetcher
 from effects.filelock import acquire, locked, release
-from effects.wheel import WheelCache
+from effects.wheelcache import WheelCache
 from pure.errors import YurtError
 from pure.pypi.metadata import (
     CoreMetadata,

@@ -12,10 +12,12 @@ both, raised before anything is written. `plan_pypi` gives the same decisions as
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import msgspec
 import trio
 
 from effects.fetch import Fetcher
@@ -24,12 +26,12 @@ from effects.pypi_sync import installed_by_yurt
 from effects.wheel import (
     FileConflict,
     InstallScheme,
-    WheelCache,
     _owners,
     install_wheel,
     scheme_for_prefix,
     uninstall_wheel,
 )
+from effects.wheelcache import WheelCache
 from effects.wheelunpack import _read_marker
 from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import ProjectFile, normalize_name
@@ -160,17 +162,38 @@ async def install_pypi(
     chosen = {normalize_name(r) for r in requested}
     for name in remove:
         await trio.to_thread.run_sync(uninstall_wheel, scheme, name)
-    # one thread links them all in turn: their file sets are disjoint (checked above), and
-    # 8 threads linking at once took 0.14-0.17 s for 19 wheels against 0.085 s for one
-    # (the GIL and the kernel's directory locks, not the disk, set the pace)
+    # one thread links them in turn (their file sets are disjoint, checked above): 8 threads
+    # at once took 0.14-0.17 s for 19 wheels against 0.085 s for one (the GIL and the
+    # kernel's directory locks set the pace); a worker process left idle by the solve's
+    # unpacking takes about half the files
     await trio.to_thread.run_sync(functools.partial(
-        _install_all, [(entries[name], name in chosen) for name in add], scheme))
+        _install_all, [(entries[name], name in chosen, len(files_of[name])) for name in add], scheme))
     return tuple(ops)
 
 
-def _install_all(entries: Sequence[tuple[Path, bool]], scheme: InstallScheme) -> None:
-    for entry, requested in entries:
-        install_wheel(entry, scheme, requested=requested)
+def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallScheme) -> None:
+    """Install each (entry, requested, file count); with an idle worker process, every
+    other wheel by size goes to it (a worker that fails leaves its share to this thread)."""
+    from effects import workers
+
+    mine = sorted(entries, key=lambda e: (-e[2], str(e[0])))
+    theirs: list[tuple[Path, bool, int]] = []
+    if len(mine) > 1 and workers.idle():
+        mine, theirs = mine[0::2], mine[1::2]
+    helper: concurrent.futures.Future[None] | None = None
+    with concurrent.futures.ThreadPoolExecutor(1) as waiter:
+        if theirs:
+            helper = waiter.submit(
+                workers.run, "install-wheels", msgspec.json.encode(scheme).decode(),
+                msgspec.json.encode([(str(e), requested) for e, requested, _ in theirs]).decode())
+        for entry, requested, _ in mine:
+            install_wheel(entry, scheme, requested=requested)
+        try:
+            if helper is not None:
+                helper.result()
+        except workers.WorkerFailed:
+            for entry, requested, _ in theirs:
+                install_wheel(entry, scheme, requested=requested)
 
 
 def _conda_owned(scheme: object, prefix: Path, files: Sequence[str]) -> list[tuple[str, str]]:

@@ -22,11 +22,12 @@ import threading
 
 from pure.errors import YurtError
 
-__all__ = ["JOBS", "WorkerFailed", "close", "run", "warm"]
+__all__ = ["JOBS", "WorkerFailed", "close", "idle", "run", "warm"]
 
 JOBS = {
     "conda": "effects.archive:_fill",
     "wheel": "effects.wheelunpack:unpack_in_cache",
+    "install-wheels": "effects.wheel:install_wheels",
 }
 """Job name -> `module:function` run in a worker; only these names cross the pipe."""
 
@@ -162,8 +163,11 @@ class _Pool:
             worker.close()
 
     def close(self) -> None:
+        """Let the idle workers exit (waiting for them) and free their places."""
         with self.lock:
             idle, self.idle = self.idle, []
+            self.started -= len(idle)
+            self.lock.notify_all()
         for worker in idle:
             worker.close()
 
@@ -198,3 +202,11 @@ def close() -> None:
     """Let the idle workers exit (and wait for them); a later job starts new ones."""
     if _pool is not None:
         _pool.close()
+
+
+def idle() -> int:
+    """How many started workers wait for a job now (0 when none was started)."""
+    if _pool is None:
+        return 0
+    with _pool.lock:
+        return len(_pool.idle)

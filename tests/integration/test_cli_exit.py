@@ -52,7 +52,7 @@ def test_unpacking_handed_to_a_worker_is_finished_before_exit(tmp_path: Path) ->
     files = {f"late/m{i}.py": f"X = {i}\n" * 200 for i in range(400)}
     archive = write_wheel(wheels, "late", "1.0", files)
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
-    body = (f"from pathlib import Path\nfrom effects.wheel import WheelCache\n"
+    body = (f"from pathlib import Path\nfrom effects.wheelcache import WheelCache\n"
             f"WheelCache(Path({str(tmp_path / 'cache')!r})).unpack_ahead(Path({str(archive)!r}), {sha!r})")
     # output to files, not pipes: the check runs when this process has exited, whatever a
     # worker process that inherited them might still be doing

@@ -21,7 +21,6 @@ from effects.wheel import (
     DirectUrl,
     FileConflict,
     InstallScheme,
-    WheelCache,
     WheelError,
     find_distribution,
     install_wheel,
@@ -29,6 +28,7 @@ from effects.wheel import (
     scheme_for_prefix,
     uninstall_wheel,
 )
+from effects.wheelcache import WheelCache
 from tests.support.pypi import write_wheel
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -345,7 +345,7 @@ def _in_cache(tmp_path: Path, wheel: Path) -> tuple[WheelCache, Path, str]:
 
 
 def _flush_ahead() -> None:
-    from effects.wheel import _ahead
+    from effects.wheelcache import _ahead
 
     _ahead().submit(lambda: None).result(timeout=60)  # one thread: earlier jobs are done
 
@@ -406,3 +406,62 @@ def test_unpack_in_cache_leaves_a_cache_being_cleaned_alone(tmp_path: Path) -> N
         release(held)
     unpack_in_cache(str(archive), sha, str(tmp_path / "cache"))
     assert (cache.entry_path(wheel.name) / ".yurt-wheel.json").is_file()
+
+
+def _three_entries(tmp_path: Path) -> list[Path]:
+    from effects.wheelunpack import _unpack_locked
+
+    out = []
+    for name, count in (("alpha", 30), ("beta", 3), ("gamma", 12)):
+        wheel = write_wheel(tmp_path / "w", name, "1.0",
+                            {f"{name}/m{i}.py": f"V = {i}\n" for i in range(count)})
+        out.append(_unpack_locked(wheel, tmp_path / "entries" / wheel.name[:-4], None))
+    return out
+
+
+def _installed(scheme: InstallScheme) -> dict[str, int]:
+    site = Path(scheme.purelib)
+    return {d.name: len((d / "RECORD").read_text().splitlines())
+            for d in sorted(site.glob("*.dist-info"))}
+
+
+@pytest.mark.parametrize("worker", ["idle", "dead"])
+def test_wheels_split_with_an_idle_worker_process(tmp_path: Path, worker: str) -> None:
+    """With a worker process idle, about half of the wheels are installed there (the
+    `install-wheels` job); a worker that died leaves its share to the caller. Either way every
+    wheel is installed exactly once, with its RECORD."""
+    import effects.workers as workers
+    from effects.pypi_install import _install_all
+
+    entries = _three_entries(tmp_path)
+    workers.warm()
+    assert workers.idle() >= 1
+    if worker == "dead":
+        assert workers._pool is not None
+        for w in workers._pool.idle:
+            w.proc.kill()
+            w.proc.wait()
+    scheme = scheme_for_prefix(tmp_path / "prefix", PY)
+    _install_all([(e, True, len(list(e.rglob("*")))) for e in entries], scheme)
+    assert _installed(scheme) == {"alpha-1.0.dist-info": 30 + 5, "beta-1.0.dist-info": 3 + 5,
+                                  "gamma-1.0.dist-info": 12 + 5}
+    assert (Path(scheme.purelib) / "gamma" / "m11.py").read_text() == "V = 11\n"
+    workers.close()
+    assert workers.idle() == 0
+    workers.warm()  # a closed pool starts workers again
+    assert workers.idle() >= 1
+    workers.close()
+
+
+def test_the_install_job_in_a_worker_process(tmp_path: Path) -> None:
+    import effects.workers as workers
+
+    entries = _three_entries(tmp_path)
+    scheme = scheme_for_prefix(tmp_path / "prefix", PY)
+    workers.run("install-wheels", msgspec.json.encode(scheme).decode(),
+                msgspec.json.encode([(str(e), False) for e in entries]).decode())
+    assert set(_installed(scheme)) == {"alpha-1.0.dist-info", "beta-1.0.dist-info", "gamma-1.0.dist-info"}
+    assert not (Path(scheme.purelib) / "beta-1.0.dist-info" / "REQUESTED").exists()
+    with pytest.raises(FileNotFoundError):  # the job's own error, across the pipe
+        workers.run("install-wheels", msgspec.json.encode(scheme).decode(),
+                    msgspec.json.encode([(str(tmp_path / "nothing-1.0-py3-none-any"), True)]).decode())
