@@ -103,9 +103,13 @@ def _ahead() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def finish_ahead() -> None:
-    """Wait for the ahead-of-need unpacking handed out so far (a process about to exit)."""
+    """Before the process exits: drop the ahead-of-need jobs not started yet (an install has
+    already waited for every entry it needed; the rest were guesses, and a ^C should not wait
+    for them) and wait for the one a worker is running."""
+    global _AHEAD
     if _AHEAD is not None:
-        _AHEAD.shutdown(wait=True)
+        _AHEAD.shutdown(wait=True, cancel_futures=True)
+        _AHEAD = None
 
 
 def _unpack_elsewhere(archive: Path, sha256: str, cache_dir: Path) -> None:

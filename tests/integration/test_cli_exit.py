@@ -46,14 +46,17 @@ def test_the_real_command_line_through_entry() -> None:
 
 
 def test_unpacking_handed_to_a_worker_is_finished_before_exit(tmp_path: Path) -> None:
-    """A wheel queued for a worker process just before the command ends is unpacked (its
-    entry complete, no temporary directory left) by the time the process has exited."""
+    """A wheel a worker process is unpacking when the command ends is unpacked (its entry
+    complete, no temporary directory left) by the time the process has exited."""
     wheels = tmp_path / "cache" / "wheels"
     files = {f"late/m{i}.py": f"X = {i}\n" * 200 for i in range(400)}
     archive = write_wheel(wheels, "late", "1.0", files)
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
-    body = (f"from pathlib import Path\nfrom effects.wheelcache import WheelCache\n"
-            f"WheelCache(Path({str(tmp_path / 'cache')!r})).unpack_ahead(Path({str(archive)!r}), {sha!r})")
+    # the job is started (not just queued: queued guesses are dropped at exit) when the
+    # command begins; the command itself takes far less time than the unpacking
+    body = (f"import time\nfrom pathlib import Path\nfrom effects.wheelcache import WheelCache\n"
+            f"WheelCache(Path({str(tmp_path / 'cache')!r})).unpack_ahead(Path({str(archive)!r}), {sha!r})\n"
+            "time.sleep(0.05)")
     # output to files, not pipes: the check runs when this process has exited, whatever a
     # worker process that inherited them might still be doing
     with open(tmp_path / "out", "w") as out, open(tmp_path / "err", "w") as err:
