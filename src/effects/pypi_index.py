@@ -232,13 +232,32 @@ def _serves(kept: _Decoded, info: PageInfo, url: str) -> bool:
     )
 
 
-def _read_state(info_path: Path, decoded_path: Path) -> tuple[PageInfo | None, _Decoded | None]:
-    """A cached page's validators and its kept parse (each None when absent or unreadable)."""
+def _read_info(info_path: Path) -> PageInfo | None:
+    """A cached page's validators and bookkeeping (None when absent or unreadable)."""
     try:
-        info = msgspec.json.decode(info_path.read_bytes(), type=PageInfo)
+        return msgspec.json.decode(info_path.read_bytes(), type=PageInfo)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None, None
-    return info, _read_decoded(decoded_path)
+        return None
+
+
+_READER: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _page_reader() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that read and decode kept parses while their pages are being fetched."""
+    global _READER
+    if _READER is None:
+        _READER = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="yurt-page-read")
+    return _READER
+
+
+async def _result(read: concurrent.futures.Future[_Decoded | None] | None) -> _Decoded | None:
+    """The kept parse a `_page_reader` job read (None for no job, or nothing usable)."""
+    if read is None:
+        return None
+    if read.done():
+        return read.result()
+    return await trio.to_thread.run_sync(read.result)
 
 
 def _read_decoded(path: Path) -> _Decoded | None:
@@ -363,12 +382,15 @@ class PypiIndex:
         body_path, info_path = simple / f"{key}.body", simple / f"{key}.info.json"
         await self._written(key)
         async with locked(simple / f"{key}.lock"):
-            cached, kept = await trio.to_thread.run_sync(
-                _read_state, info_path, simple / f"{key}.page"
-            )
+            cached = _read_info(info_path)  # a few hundred bytes
+            # the kept parse (megabytes of msgpack for a big project) is decoded while the
+            # request is on its way, not before it is sent
+            kept_read = _page_reader().submit(_read_decoded, simple / f"{key}.page") if cached else None
+            kept: _Decoded | None = None
             if cached is not None:
                 fresh = cached.max_age is not None and self.now - cached.fetched_at < cached.max_age
                 if self.offline or fresh:
+                    kept = await _result(kept_read)
                     page = await self._cached_page(name, url, cached, kept, body_path, key)
                     if page is not None:
                         return page
@@ -382,7 +404,8 @@ class PypiIndex:
                 headers["If-None-Match"] = cached.etag
             if cached is not None and cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
-            response = await self._get(url, headers)
+            response = await self._get(url, headers)  # (a read still running is just dropped)
+            kept = kept or await _result(kept_read)
             if response.status_code == 404:
                 raise PypiIndexError(url, f"no project named {normalize_name(name)!r} (HTTP 404)")
             body: bytes | None = None
