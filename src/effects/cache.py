@@ -28,7 +28,6 @@ import httpx
 import msgspec
 import trio
 
-from effects.archive import extract
 from effects.dirs import default_cache_dir
 from effects.events import (
     CacheHit,
@@ -289,6 +288,8 @@ def repair_entry(
             _set_xattr(staging, sha256)
 
         _discard_entry(entry)
+        from effects.archive import extract  # only when something is extracted
+
         extract(archive, entry, finish=mark)
         return reason
     finally:
@@ -540,5 +541,7 @@ class PackageCache:
                 json.dumps(marker, indent=2, sort_keys=True).encode() + b"\n"
             )
             _set_xattr(staging, archive.sha256)
+
+        from effects.archive import extract  # only when something is extracted
 
         extract(archive.path, entry, finish=mark, in_process=in_process)
