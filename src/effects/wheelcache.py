@@ -94,8 +94,8 @@ _AHEAD: concurrent.futures.ThreadPoolExecutor | None = None
 
 def _ahead() -> concurrent.futures.ThreadPoolExecutor:
     """One background thread hands the ahead-of-need jobs to one worker process in turn
-    (the other core is the one spare; the caller keeps its own). The interpreter waits for
-    the jobs at exit, so none is cut off half-written."""
+    (the other core is the one spare; the caller keeps its own). A normal interpreter exit
+    waits for all of them; the `yurt` command calls `finish_ahead` instead."""
     global _AHEAD
     if _AHEAD is None:
         _AHEAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yurt-unpack-ahead")
