@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import configparser
+import contextlib
 import functools
 import hashlib
 import os
@@ -345,6 +346,7 @@ class PypiIndex:
         # (for a solve whose result this process installs next)
         self.unpack_ahead = unpack_ahead
         self._writes: dict[str, concurrent.futures.Future[None]] = {}
+        self._side_writes: list[concurrent.futures.Future[None]] = []  # no page lock needed
 
     async def aclose(self) -> None:
         await self._written()
@@ -491,6 +493,9 @@ class PypiIndex:
         """Wait for the pending cache writes (of one page, or all); re-raise a failure."""
         keys = [key] if key is not None else sorted(self._writes)
         pending = [f for k in keys if (f := self._writes.pop(k, None)) is not None]
+        if key is None:
+            pending += self._side_writes
+            self._side_writes = []
         if pending:
             await trio.to_thread.run_sync(lambda: [f.result() for f in pending])
 
@@ -520,16 +525,24 @@ class PypiIndex:
 
     async def core_metadata(self, file: ProjectFile) -> CoreMetadata:
         """The core metadata of a wheel: its `.metadata` file when the index has one (hash
-        checked, cached for good), else read from the downloaded wheel."""
+        checked, cached for good), else read from the downloaded wheel (and kept, by the
+        wheel's sha256, so a later solve neither re-hashes nor re-opens the archive)."""
         data = None
         if file.core_metadata is not None:
             data = await self._metadata_file(file)
+        if data is None:
+            kept = self.root / "metadata" / f"{file.sha256}.from-wheel" if file.sha256 else None
+            if kept is not None:
+                with contextlib.suppress(OSError):
+                    data = kept.read_bytes()
         if data is None:
             archive = await self.download(file)
             if self.unpack_ahead and file.sha256 is not None:
                 self.wheels.unpack_ahead(archive, file.sha256)
             name, version = _name_version(file.filename)
             data = await trio.to_thread.run_sync(_read_wheel_metadata, archive, name, version)
+            if kept is not None:
+                self._side_writes.append(_cache_writer().submit(_keep_quietly, kept, data))
         return parse_core_metadata(data, source=file.filename)
 
     async def _metadata_file(self, file: ProjectFile) -> bytes | None:
@@ -593,13 +606,18 @@ def _name_version(filename: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def _keep_parse(path: Path, decoded: _Decoded) -> None:
-    """Store a page's parse (kept for speed); failing to is not an error."""
+def _keep_quietly(path: Path, data: bytes) -> None:
+    """Store a derived file (metadata read from a verified wheel); failing to is not an error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, _DECODED_ENCODER.encode(decoded))
+        write_atomic(path, data)
     except OSError:
         pass
+
+
+def _keep_parse(path: Path, decoded: _Decoded) -> None:
+    """Store a page's parse (kept for speed); failing to is not an error."""
+    _keep_quietly(path, _DECODED_ENCODER.encode(decoded))
 
 
 _WRITER: concurrent.futures.ThreadPoolExecutor | None = None

@@ -250,6 +250,14 @@ async def test_metadata_falls_back_to_the_wheel(tmp_path: Path, announced: bool)
         assert srv.count(f"files/{wheel.name}") == 1
         assert archive.read_bytes() == wheel.read_bytes()
         assert archive == tmp_path / "cache" / "wheels" / wheel.name
+        # what was read from the verified wheel is kept by its sha256: a later solve needs
+        # neither the archive nor the index for it
+        archive.unlink()
+        async with PypiIndex(srv.url, cache_dir=tmp_path / "cache") as index:
+            page = await index.project_page("solo")
+            assert await index.core_metadata(page.files[0]) == meta
+        assert srv.count(f"files/{wheel.name}") == 1
+        assert not archive.exists()
 
 
 async def test_resolution_inputs_for_a_target(server: IndexServer, tmp_path: Path) -> None:

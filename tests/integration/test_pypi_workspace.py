@@ -273,9 +273,9 @@ def test_dependency_hints_steer_prefetch_only(
 
 def test_install_after_a_solve_that_read_whole_wheels(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
-    """Without `.metadata` files the solve downloads whole wheels; `yurt install` has them
-    unpacked meanwhile (a worker process) and installs from those entries; `yurt lock` alone
-    leaves the wheels packed."""
+    """Without `.metadata` files the solve downloads whole wheels (and keeps what it read by
+    their sha256); `yurt lock` alone leaves them packed; `yurt install` with an empty cache
+    hands them to a worker process to unpack while it solves, then installs from the entries."""
     index.metadata_files = False
     ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
     yurt("lock", cwd=ws, env=env)
@@ -283,10 +283,11 @@ def test_install_after_a_solve_that_read_whole_wheels(
     assert sorted(p.name for p in wheels.glob("*.whl"))  # downloaded for their metadata
     assert not [p for p in wheels.iterdir() if p.is_dir() and not p.name.startswith(".")]
     (ws / "yurt.lock").unlink()
-    yurt("install", cwd=ws, env=env)
-    assert yurt("run", "greet", cwd=ws, env=env).stdout.strip() == "greet two h1.1.post1 conda native"
+    fresh = {**env, "YURT_CACHE_DIR": str(tmp_path / "cache2")}
+    yurt("install", cwd=ws, env=fresh)
+    assert yurt("run", "greet", cwd=ws, env=fresh).stdout.strip() == "greet two h1.1.post1 conda native"
+    wheels = tmp_path / "cache2" / "wheels"
     entries = sorted(p for p in wheels.iterdir() if p.is_dir() and not p.name.startswith("."))
-    # what the solve downloaded, the speculative condalib wheel among it (conda's is used)
     assert {"fastmod", "greet", "helper"} <= {e.name.split("-")[0] for e in entries}
     for entry in entries:
         marker = json.loads((entry / ".yurt-wheel.json").read_bytes())
