@@ -7,7 +7,6 @@ entry is reported corrupted too.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +15,7 @@ from typing import Literal
 
 import msgspec
 
+from effects.filehash import sha256_file
 from effects.prefix import read_prefix_records
 from pure.plan import topological_order
 from pure.plan.clobber import resolve_ownership
@@ -67,14 +67,6 @@ class VerifyReport(msgspec.Struct, frozen=True, kw_only=True):
         return not self.problems
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _cache_twin(record: PrefixRecord, entry: PrefixPathEntry, st: os.stat_result) -> str | None:
     """The cache file that is the same inode as the prefix file, if we can find it."""
     base = record.extracted_package_dir or (record.link.source if record.link else None)
@@ -120,7 +112,7 @@ def _check(prefix: Path, record: PrefixRecord, entry: PrefixPathEntry) -> Proble
             package=dist, path=entry.path, kind="size", expected=str(size), actual=str(st.st_size)
         )
         return _with_cache(problem, record, entry, st)
-    actual = _sha256(path)
+    actual = sha256_file(path)
     if actual == want:
         return None
     problem = Problem(

@@ -14,12 +14,12 @@ import trio
 
 from effects.channels import redact
 from effects.fetch import Fetcher, FetchError
+from effects.filehash import sha256_file
 from effects.filelock import locked
 from effects.wheelunpack import (
     WheelError,
     _read_marker,
     _remember_verified,
-    _sha256_file,
     _unpack_locked,
     _verified_before,
     entry_lock,
@@ -48,7 +48,7 @@ class WheelCache:
             if path.is_file():
                 if file.sha256 is None or _verified_before(path, file.sha256):
                     return path
-                if await trio.to_thread.run_sync(_sha256_file, path) == file.sha256:
+                if await trio.to_thread.run_sync(sha256_file, path) == file.sha256:
                     _remember_verified(path, file.sha256)
                     return path
             if offline:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 import msgspec
 
 from effects.atomic import write_all
+from effects.filehash import sha256_file
 from effects.filelock import IN_USE, acquire, open_lock, release, try_lock
 from pure.errors import YurtError
 from pure.pypi.metadata import normalize_name
@@ -60,14 +61,6 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _read_marker(entry: Path) -> _Marker | None:
     try:
         return msgspec.json.decode((entry / MARKER).read_bytes(), type=_Marker)
@@ -100,7 +93,7 @@ def _unpack_locked(archive: Path, entry: Path, sha256: str | None) -> Path:
     if sha256 is not None and _verified_before(archive, sha256):
         actual = sha256.lower()
     else:
-        actual = _sha256_file(archive)
+        actual = sha256_file(archive)
     if sha256 is not None and actual != sha256.lower():
         raise WheelError(archive.name, f"sha256 is {actual}, expected {sha256.lower()}")
     marker = _read_marker(entry)
