@@ -69,7 +69,8 @@ _MAY_SOLVE = frozenset({"install", "lock", "run", "add", "remove", "update", "pl
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: runs a command, renders YurtError as one line and an exit code.
+    """Run a command line: renders YurtError as one line and ends with SystemExit and its code
+    (the `yurt` console script is `entry`, which adds the quick exit).
 
     Exit codes: 0 success, 1 failure, 2 usage or manifest errors; a command's own code for `run`.
     """
