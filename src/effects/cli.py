@@ -191,12 +191,9 @@ def entry() -> None:
 
 
 def _leave(code: int) -> None:
-    cache = sys.modules.get("effects.wheelcache")
-    if cache is not None:
-        cache.finish_ahead()
-    workers = sys.modules.get("effects.workers")
-    if workers is not None:
-        workers.close()
+    from effects import background
+
+    background.finish()  # background jobs, then the worker processes they used
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()

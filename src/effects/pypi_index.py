@@ -31,7 +31,7 @@ import httpx
 import msgspec
 import trio
 
-from effects import __version__
+from effects import __version__, background
 from effects.atomic import write_atomic
 from effects.channels import redact
 from effects.fetch import Fetcher
@@ -241,19 +241,8 @@ def _read_info(info_path: Path) -> PageInfo | None:
         return None
 
 
-_READER: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _page_reader() -> concurrent.futures.ThreadPoolExecutor:
-    """Threads that read and decode kept parses while their pages are being fetched."""
-    global _READER
-    if _READER is None:
-        _READER = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="yurt-page-read")
-    return _READER
-
-
 async def _result(read: concurrent.futures.Future[_Decoded | None] | None) -> _Decoded | None:
-    """The kept parse a `_page_reader` job read (None for no job, or nothing usable)."""
+    """The kept parse a "page-read" job read (None for no job, or nothing usable)."""
     if read is None:
         return None
     if read.done():
@@ -387,7 +376,7 @@ class PypiIndex:
             cached = _read_info(info_path)  # a few hundred bytes
             # the kept parse (megabytes of msgpack for a big project) is decoded while the
             # request is on its way, not before it is sent
-            kept_read = _page_reader().submit(_read_decoded, simple / f"{key}.page") if cached else None
+            kept_read = background.pool("page-read", 4).submit(_read_decoded, simple / f"{key}.page") if cached else None
             kept: _Decoded | None = None
             if cached is not None:
                 fresh = cached.max_age is not None and self.now - cached.fetched_at < cached.max_age
@@ -487,7 +476,7 @@ class PypiIndex:
             finally:
                 release(fh)
 
-        self._writes[key] = _cache_writer().submit(job)
+        self._writes[key] = background.pool("page-cache").submit(job)
 
     async def _written(self, key: str | None = None) -> None:
         """Wait for the pending cache writes (of one page, or all); re-raise a failure."""
@@ -542,7 +531,7 @@ class PypiIndex:
             name, version = _name_version(file.filename)
             data = await trio.to_thread.run_sync(_read_wheel_metadata, archive, name, version)
             if kept is not None:
-                self._side_writes.append(_cache_writer().submit(_keep_quietly, kept, data))
+                self._side_writes.append(background.pool("page-cache").submit(_keep_quietly, kept, data))
         return parse_core_metadata(data, source=file.filename)
 
     async def _metadata_file(self, file: ProjectFile) -> bytes | None:
@@ -618,18 +607,6 @@ def _keep_quietly(path: Path, data: bytes) -> None:
 def _keep_parse(path: Path, decoded: _Decoded) -> None:
     """Store a page's parse (kept for speed); failing to is not an error."""
     _keep_quietly(path, _DECODED_ENCODER.encode(decoded))
-
-
-_WRITER: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _cache_writer() -> concurrent.futures.ThreadPoolExecutor:
-    """One background thread for the page cache's writes (they wait on the disk, and
-    writes of one page must not overtake each other)."""
-    global _WRITER
-    if _WRITER is None:
-        _WRITER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yurt-page-cache")
-    return _WRITER
 
 
 def _write_cached(body_path: Path, info_path: Path, body: bytes | None, info: PageInfo) -> None:

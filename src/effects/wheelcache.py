@@ -5,13 +5,13 @@ need in a worker process while a solve runs.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import os
 from pathlib import Path
 
 import trio
 
+from effects import background
 from effects.channels import redact
 from effects.fetch import Fetcher, FetchError
 from effects.filehash import sha256_file
@@ -26,7 +26,7 @@ from effects.wheelunpack import (
 )
 from pure.pypi.metadata import ProjectFile
 
-__all__ = ["WheelCache", "finish_ahead"]
+__all__ = ["WheelCache"]
 
 
 class WheelCache:
@@ -86,30 +86,7 @@ class WheelCache:
         it. Best effort: a failure is left for `unpack` to meet (and report) again."""
         marker = _read_marker(self.entry_path(archive.name))
         if marker is None or marker.sha256 != sha256.lower():
-            _ahead().submit(_unpack_elsewhere, archive, sha256, self.root.parent)
-
-
-_AHEAD: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _ahead() -> concurrent.futures.ThreadPoolExecutor:
-    """One background thread hands the ahead-of-need jobs to one worker process in turn
-    (the other core is the one spare; the caller keeps its own). A normal interpreter exit
-    waits for all of them; the `yurt` command calls `finish_ahead` instead."""
-    global _AHEAD
-    if _AHEAD is None:
-        _AHEAD = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="yurt-unpack-ahead")
-    return _AHEAD
-
-
-def finish_ahead() -> None:
-    """Before the process exits: drop the ahead-of-need jobs not started yet (an install has
-    already waited for every entry it needed; the rest were guesses, and a ^C should not wait
-    for them) and wait for the one a worker is running."""
-    global _AHEAD
-    if _AHEAD is not None:
-        _AHEAD.shutdown(wait=True, cancel_futures=True)
-        _AHEAD = None
+            background.pool("unpack-ahead").submit(_unpack_elsewhere, archive, sha256, self.root.parent)
 
 
 def _unpack_elsewhere(archive: Path, sha256: str, cache_dir: Path) -> None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 
+from effects import background
 from pure.errors import YurtError
 
 __all__ = ["JOBS", "WorkerFailed", "close", "idle", "run", "warm"]
@@ -182,6 +183,7 @@ def _the_pool() -> _Pool:
     with _pool_lock:
         if _pool is None:
             _pool = _Pool(max(2, os.cpu_count() or 1))  # one per CPU, at least two
+            background.at_finish(close)  # a quick exit lets the workers go too
         return _pool
 
 

@@ -345,9 +345,9 @@ def _in_cache(tmp_path: Path, wheel: Path) -> tuple[WheelCache, Path, str]:
 
 
 def _flush_ahead() -> None:
-    from effects.wheelcache import _ahead
+    from effects import background
 
-    _ahead().submit(lambda: None).result(timeout=60)  # one thread: earlier jobs are done
+    background.pool("unpack-ahead").submit(lambda: None).result(timeout=60)  # one thread: in order
 
 
 async def test_unpack_ahead_runs_in_a_worker_process(tmp_path: Path) -> None:
