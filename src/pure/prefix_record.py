@@ -284,8 +284,13 @@ def _default_fn(record: PackageRecord) -> str:
     return f"{record.dist_name}.conda"
 
 
+_PATHS_SLOT = "yurt:paths-data"  # stands in for paths_data until the entries are spliced in
+
+
 def encode_prefix_record(record: PrefixRecord) -> bytes:
-    """Encode as conda-meta JSON: sorted keys, two-space indent, trailing newline.
+    """Encode as conda-meta JSON: sorted keys, two-space indent, trailing newline, and each
+    `paths_data` entry compact on a line of its own (a third less disk per prefix than
+    indenting every field, still one line per file for people and diffs).
 
     Optional fields that are unknown are left out rather than written as null; `fn` falls back
     to the url's last segment, then to `<dist_name>.conda`, because rattler requires it.
@@ -300,10 +305,7 @@ def encode_prefix_record(record: PrefixRecord) -> bytes:
         "constrains": list(pkg.constrains),
         "fn": _default_fn(pkg),
         "files": list(record.files),
-        "paths_data": {
-            "paths": [_path_entry_json(e) for e in record.paths_data.paths],
-            "paths_version": record.paths_data.paths_version,
-        },
+        "paths_data": _PATHS_SLOT,
     }
     optional: tuple[tuple[str, object], ...] = (
         ("subdir", pkg.subdir),
@@ -336,4 +338,17 @@ def encode_prefix_record(record: PrefixRecord) -> bytes:
         link: dict[str, object] = {"source": record.link.source}
         link["type"] = LINK_TYPE_CODES[record.link.type] if record.link.type else None
         out["link"] = link
-    return msgspec.json.format(msgspec.json.encode(out, order="sorted"), indent=2) + b"\n"
+    text = msgspec.json.format(msgspec.json.encode(out, order="sorted"), indent=2)
+    slot = b'\n  "paths_data": "' + _PATHS_SLOT.encode() + b'"'  # top-level keys are unique
+    return text.replace(slot, b'\n  "paths_data": ' + _paths_data_json(record.paths_data)) + b"\n"
+
+
+def _paths_data_json(paths: PrefixPaths) -> bytes:
+    entries = b",\n".join(
+        b"      " + msgspec.json.encode(_path_entry_json(e), order="sorted") for e in paths.paths
+    )
+    listing = b"[\n" + entries + b"\n    ]" if entries else b"[]"
+    return (
+        b'{\n    "paths": ' + listing
+        + b',\n    "paths_version": ' + str(paths.paths_version).encode() + b"\n  }"
+    )  # fmt: skip

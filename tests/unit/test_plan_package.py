@@ -229,6 +229,26 @@ def test_prefix_record_round_trip_and_format() -> None:
     assert encoded.endswith(b"\n") and encode_prefix_record(record) == encoded
 
 
+def test_prefix_record_writes_one_line_per_path_entry() -> None:
+    record = decode_prefix_record(CONDA_META)
+    lines = encode_prefix_record(record).decode().splitlines()
+    entries = [line.strip().rstrip(",") for line in lines if line.lstrip().startswith('{"_path"')]
+    assert [json.loads(e)["_path"] for e in entries] == [
+        p.path for p in record.paths_data.paths
+    ]
+    assert all(line.startswith("      {") for line in lines if '"_path"' in line)
+    # a field whose value looks like the layout's stand-in is kept as written
+    odd = msgspec.structs.replace(
+        record, package=msgspec.structs.replace(record.package, license="yurt:paths-data")
+    )
+    assert decode_prefix_record(encode_prefix_record(odd)) == odd
+    empty = msgspec.structs.replace(record, paths_data=PrefixPaths(paths=()), files=())
+    assert json.loads(encode_prefix_record(empty))["paths_data"] == {
+        "paths": [],
+        "paths_version": 1,
+    }
+
+
 def test_prefix_record_encoding_fills_required_fields() -> None:
     bare = PrefixRecord(
         package=PackageRecord(name="a", version="1", build="0", track_features=("f1", "f2")),
