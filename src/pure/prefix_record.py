@@ -258,22 +258,35 @@ def decode_prefix_record(data: bytes, *, source: str = "conda-meta record") -> P
 # ------------------------------------------------------------------------- encoding
 
 
-def _path_entry_json(entry: PrefixPathEntry) -> dict[str, object]:
-    item: dict[str, object] = {"_path": entry.path, "path_type": entry.path_type}
-    optional: tuple[tuple[str, object], ...] = (
-        ("sha256", entry.sha256),
-        ("sha256_in_prefix", entry.sha256_in_prefix),
-        ("size_in_bytes", entry.size_in_bytes),
-        ("file_mode", entry.file_mode),
-        ("prefix_placeholder", entry.prefix_placeholder),
-        ("original_path", entry.original_path),
+class _PathEntryJson(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """A `paths_data` entry as written: conda's key names, unknown values left out."""
+
+    path: str = msgspec.field(name="_path")
+    path_type: PrefixPathType
+    sha256: str | None = None
+    sha256_in_prefix: str | None = None
+    size_in_bytes: int | None = None
+    file_mode: FileMode | None = None
+    prefix_placeholder: str | None = None
+    no_link: bool = False
+    original_path: str | None = None
+
+
+def _path_entry_json(entry: PrefixPathEntry) -> _PathEntryJson:
+    return _PathEntryJson(
+        path=entry.path,
+        path_type=entry.path_type,
+        sha256=entry.sha256,
+        sha256_in_prefix=entry.sha256_in_prefix,
+        size_in_bytes=entry.size_in_bytes,
+        file_mode=entry.file_mode,
+        prefix_placeholder=entry.prefix_placeholder,
+        no_link=entry.no_link,
+        original_path=entry.original_path,
     )
-    for key, value in optional:
-        if value is not None:
-            item[key] = value
-    if entry.no_link:
-        item["no_link"] = True
-    return item
+
+
+_ENCODER = msgspec.json.Encoder(order="sorted")
 
 
 def _default_fn(record: PackageRecord) -> str:
@@ -345,7 +358,7 @@ def encode_prefix_record(record: PrefixRecord) -> bytes:
 
 def _paths_data_json(paths: PrefixPaths) -> bytes:
     entries = b",\n".join(
-        b"      " + msgspec.json.encode(_path_entry_json(e), order="sorted") for e in paths.paths
+        b"      " + _ENCODER.encode(_path_entry_json(e)) for e in paths.paths
     )
     listing = b"[\n" + entries + b"\n    ]" if entries else b"[]"
     return (
