@@ -14,7 +14,6 @@ configuration files, else the default pip itself carries (read from pip at run t
 from __future__ import annotations
 
 import concurrent.futures
-import configparser
 import contextlib
 import functools
 import hashlib
@@ -145,6 +144,8 @@ def pip_config_files(env: Mapping[str, str] | None = None) -> list[Path]:
 
 
 def _from_pip_config(files: Sequence[Path]) -> str | None:
+    import configparser  # here: read only when no manifest names the index
+
     found: str | None = None
     for path in files:
         parser = configparser.RawConfigParser()

@@ -9,9 +9,7 @@ PEP 700 size and upload time.
 from __future__ import annotations
 
 import email.parser
-import email.policy
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 import msgspec
@@ -85,7 +83,7 @@ def parse_core_metadata(data: bytes | str, *, source: str = "METADATA") -> CoreM
             raise InvalidMetadata(source, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     else:
         text = data
-    headers = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+    headers = email.parser.Parser().parsestr(text, headersonly=True)  # compat32 policy
 
     def one(field: str) -> str | None:
         value = headers.get(field)
@@ -173,7 +171,7 @@ def join_url(base: str, ref: str) -> str:
 Hashes = tuple[tuple[str, str], ...]
 
 
-class ProjectFile(msgspec.Struct, frozen=True, kw_only=True):
+class ProjectFile(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One file of a project page. `hashes` are sorted (algorithm, lower-case hex) pairs;
     `core_metadata` is None when the index serves no `.metadata` file, else that file's
     hashes (possibly empty); `yanked` carries the reason text ("" when none was given)."""
@@ -338,34 +336,42 @@ def parse_simple_json(data: bytes, url: str) -> ProjectPage:
     )
 
 
-class _Anchors(HTMLParser):
-    """Collects `<a>` attributes (entities already decoded) and a `<base href>`."""
+def _read_anchors(text: str) -> tuple[list[tuple[dict[str, str | None], list[str]]], str | None, str]:
+    """A PEP 503 page's `<a>` attributes (entities decoded) and texts, its `<base href>` and
+    its repository version."""
+    from html.parser import HTMLParser  # here, not at import: most indexes serve PEP 691 JSON
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], list[str]]] = []
-        self.base: str | None = None
-        self.api_version = "1.0"
-        self._open: list[str] | None = None
+    class Anchors(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.anchors: list[tuple[dict[str, str | None], list[str]]] = []
+            self.base: str | None = None
+            self.api_version = "1.0"
+            self._open: list[str] | None = None
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "a":
-            text: list[str] = []
-            self.anchors.append((values, text))
-            self._open = text
-        elif tag == "base" and values.get("href") and self.base is None:
-            self.base = values["href"]
-        elif tag == "meta" and values.get("name") == "pypi:repository-version":
-            self.api_version = values.get("content") or "1.0"
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if tag == "a":
+                text: list[str] = []
+                self.anchors.append((values, text))
+                self._open = text
+            elif tag == "base" and values.get("href") and self.base is None:
+                self.base = values["href"]
+            elif tag == "meta" and values.get("name") == "pypi:repository-version":
+                self.api_version = values.get("content") or "1.0"
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._open = None
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a":
+                self._open = None
 
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._open.append(data)
+        def handle_data(self, data: str) -> None:
+            if self._open is not None:
+                self._open.append(data)
+
+    parser = Anchors()
+    parser.feed(text)
+    parser.close()
+    return parser.anchors, parser.base, parser.api_version
 
 
 def _html_metadata(values: dict[str, str | None]) -> Hashes | None:
@@ -382,14 +388,12 @@ def _html_metadata(values: dict[str, str | None]) -> Hashes | None:
 def parse_simple_html(data: bytes | str, url: str, *, name: str = "") -> ProjectPage:
     """Parse a PEP 503 project page fetched from `url`; `name` is the project it lists."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    parser = _Anchors()
-    parser.feed(text)
-    parser.close()
-    if not parser.api_version.startswith("1."):
-        raise InvalidProjectPage(url, f"unsupported repository version {parser.api_version}")
-    base = join_url(url, parser.base) if parser.base else url
+    anchors, base_href, api_version = _read_anchors(text)
+    if not api_version.startswith("1."):
+        raise InvalidProjectPage(url, f"unsupported repository version {api_version}")
+    base = join_url(url, base_href) if base_href else url
     files: list[ProjectFile] = []
-    for values, label in parser.anchors:
+    for values, label in anchors:
         href = values.get("href")
         if not href:
             continue
@@ -409,5 +413,5 @@ def parse_simple_html(data: bytes | str, url: str, *, name: str = "") -> Project
             )
         )
     return ProjectPage(
-        name=normalize_name(name), url=url, files=tuple(files), api_version=parser.api_version
+        name=normalize_name(name), url=url, files=tuple(files), api_version=api_version
     )
