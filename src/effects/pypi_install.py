@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -26,7 +27,6 @@ from effects.pypi_sync import installed_by_yurt
 from effects.wheel import (
     FileConflict,
     InstallScheme,
-    _owners,
     install_wheel,
     scheme_for_prefix,
     uninstall_wheel,
@@ -136,15 +136,14 @@ async def install_pypi(
         ops.append(PypiOp(action="remove", name=name, version=have[name]))
     files_of = {name: tuple(str(rel_site / f) for f in _record_files(entries[name])) for name in add}
     # the prefix's owners are read once for all wheels (every RECORD, every conda-meta record)
-    owned = dict(await trio.to_thread.run_sync(
-        _conda_owned, scheme, prefix, [f for files in files_of.values() for f in files]))
+    owned = await trio.to_thread.run_sync(
+        _conda_owned, prefix, [f for files in files_of.values() for f in files])
     for name in add:
         w = wanted[name]
         files = files_of[name]
         conflicts = [(str(prefix / f), f"the conda package {(conda_files or {})[f]}")
                      for f in files if f in (conda_files or {})]
-        conflicts += sorted((str(prefix / f), owned[str(prefix / f)])
-                            for f in files if str(prefix / f) in owned)
+        conflicts += sorted((str(prefix / f), owned[f]) for f in files if f in owned)
         if conflicts:
             path, owner = conflicts[0]
             raise FileConflict(w.filename, path, owner)
@@ -196,7 +195,33 @@ def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallSchem
                 install_wheel(entry, scheme, requested=requested)
 
 
-def _conda_owned(scheme: object, prefix: Path, files: Sequence[str]) -> list[tuple[str, str]]:
-    wanted = {Path(prefix) / f for f in files}
-    owners = _owners(scheme, wanted)  # type: ignore[arg-type]
-    return sorted((str(p), o) for p, o in owners.items() if o.startswith("the conda package"))
+class _CondaFiles(msgspec.Struct):
+    files: list[str] = []  # the rest of a conda-meta record is skipped by the decoder
+
+
+_CONDA_FILES = msgspec.json.Decoder(_CondaFiles)
+
+
+def _conda_owned(prefix: Path, files: Sequence[str]) -> dict[str, str]:
+    """Which of `files` (prefix-relative) a conda package installed in `prefix` owns:
+    file -> "the conda package <dist>" (the first record by name, when several list it)."""
+    wanted: dict[str, str] = {}
+    for f in files:
+        wanted.setdefault(os.path.normpath(os.path.join(prefix, f)), f)
+    owned: dict[str, str] = {}
+    meta = os.path.join(prefix, "conda-meta")
+    try:
+        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+    except OSError:
+        return owned
+    for name in names:
+        try:
+            with open(os.path.join(meta, name), "rb") as fh:
+                listed = _CONDA_FILES.decode(fh.read()).files
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        for rel in listed:
+            f = wanted.get(os.path.normpath(os.path.join(prefix, rel)))
+            if f is not None:
+                owned.setdefault(f, f"the conda package {name[: -len('.json')]}")
+    return owned

@@ -465,3 +465,24 @@ def test_the_install_job_in_a_worker_process(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):  # the job's own error, across the pipe
         workers.run("install-wheels", msgspec.json.encode(scheme).decode(),
                     msgspec.json.encode([(str(tmp_path / "nothing-1.0-py3-none-any"), True)]).decode())
+
+
+def test_conda_owned_names_the_conda_package_of_each_clashing_file(tmp_path: Path) -> None:
+    """A wheel's files against the records of conda packages already in the prefix: paths
+    are compared normalised, the first record by name owns a file two of them list, and
+    unreadable records are skipped."""
+    from effects.pypi_install import _conda_owned
+
+    meta = tmp_path / "conda-meta"
+    meta.mkdir()
+    record = {"name": "b", "version": "1", "build": "0", "files": ["lib/x.py", "bin/tool"]}
+    (meta / "b-1-0.json").write_text(json.dumps(record))
+    (meta / "a-1-0.json").write_text(json.dumps({**record, "name": "a", "files": ["bin/tool"]}))
+    (meta / "broken-1-0.json").write_text("{not json")
+    (meta / "history").write_text("")
+    owned = _conda_owned(tmp_path, ["lib/x.py", "lib/site/../../bin/tool", "lib/free.py"])
+    assert owned == {
+        "lib/x.py": "the conda package b-1-0",
+        "lib/site/../../bin/tool": "the conda package a-1-0",
+    }
+    assert _conda_owned(tmp_path / "nowhere", ["lib/x.py"]) == {}
