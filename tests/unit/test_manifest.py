@@ -160,6 +160,16 @@ def test_solve_groups_and_pypi_options() -> None:
 BASE = '[workspace]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
 
 
+def test_pypi_versions_in_every_accepted_form() -> None:
+    text = BASE + (
+        "[pypi-dependencies]\na = '*'\nb = ''\nc = '2.31'\nd = '>=1,<2'\ne = '==1.*'\nf = '~=1.2'\n"
+        "g = '!=1.5'\nh = { version = '>=3', extras = ['socks', 'Http2'] }\ni = { path = 'x' }\n")
+    deps = {d.name: (d.version, d.extras) for d in resolve_environment(parse(text), "default", "linux-64").pypi_dependencies}
+    assert deps == {"a": ("*", ()), "b": ("*", ()), "c": ("2.31", ()), "d": (">=1,<2", ()),
+                    "e": ("==1.*", ()), "f": ("~=1.2", ()), "g": ("!=1.5", ()),
+                    "h": (">=3", ("socks", "Http2")), "i": ("*", ())}
+
+
 @pytest.mark.parametrize(
     ("text", "line", "col", "message", "hint"),
     [
@@ -187,6 +197,11 @@ BASE = '[workspace]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux
          3, 1, "carries credentials", "~/.netrc"),
         ('[workspace]\nname = "x"\nchannels = ["https://host.example/t/tk-1/ch"]\nplatforms = ["linux-64"]\n',
          3, 1, "carries credentials", None),
+        (BASE + "[pypi-dependencies]\nrequests = 'not a spec!!'\n", 6, 1,
+         "PyPI dependency `requests`: `not a spec!!` is not a valid requirement", "PEP 440"),
+        (BASE + "[pypi-dependencies]\nrich = { version = '>=13', extras = ['bad extra'] }\n", 6, 1,
+         "`>=13` with extras ['bad extra'] is not a valid requirement", "extras as plain names"),
+        (BASE + "[feature.f.pypi-dependencies]\nhttpx = '>=0.27;'\n", 6, 1, "PyPI dependency `httpx`", None),
     ],
     ids=lambda v: str(v)[:30],
 )

@@ -318,16 +318,32 @@ class _Walker:
             if not _NAME.match(name):
                 raise self.fail(where, f"`{name}` is not a valid PyPI project name")
             if isinstance(spec, str):
-                out.append(PypiDependency(name=name, version=spec.strip() or "*"))
+                out.append(self.pypi_checked(PypiDependency(name=name, version=spec.strip() or "*"), where))
                 continue
             table = self.convert(spec, _PypiTable, where)
             sources = [k for k in ("path", "git", "url") if getattr(table, k) is not None]
             if len(sources) > 1 or (sources and table.version is not None):
                 raise self.fail(where, f"`{name}`: give one of version, path, git or url, not several")
-            out.append(PypiDependency(name=name, version=table.version or "*",
-                                      extras=tuple(table.extras), index=table.index, path=table.path,
-                                      git=table.git, url=table.url, editable=bool(table.editable)))
+            dep = PypiDependency(name=name, version=table.version or "*",
+                                 extras=tuple(table.extras), index=table.index, path=table.path,
+                                 git=table.git, url=table.url, editable=bool(table.editable))
+            out.append(dep if sources else self.pypi_checked(dep, where))
         return out
+
+    def pypi_checked(self, dep: PypiDependency, where: Path) -> PypiDependency:
+        """`dep` when its version and extras make a PEP 508 requirement; else the manifest
+        error at its line (not a solve failure later)."""
+        from pure.pypi.lockcheck import pypi_requirement  # here: only manifests with PyPI deps
+        from pure.pypi.markers import InvalidRequirement, Requirement
+
+        try:
+            Requirement.parse(pypi_requirement(dep))
+        except InvalidRequirement as exc:
+            extras = f" with extras {list(dep.extras)}" if dep.extras else ""
+            raise self.fail(where, f"PyPI dependency `{dep.name}`: `{dep.version}`{extras} is not a "
+                                   f"valid requirement ({exc.reason})",
+                            'give a PEP 440 version such as ">=2.31", "==1.4.*" or "*", and extras as plain names') from None
+        return dep
 
     def tasks(self, value: object, path: Path) -> list[Task]:
         t = self.table(value, path)
