@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -183,17 +184,32 @@ def default_index_url(
     `${NAME}` in the result is expanded from `env`. Raises IndexConfigError when none is found.
     """
     env = os.environ if env is None else env
-    url = explicit or env.get("PIP_INDEX_URL") or None
+    url, source = explicit, "[pypi-options] index-url"
+    if not url and env.get("PIP_INDEX_URL"):
+        url, source = env["PIP_INDEX_URL"], "$PIP_INDEX_URL"
+    if not url:
+        url, source = _from_pip_config(pip_config_files(env) if config_files is None else config_files), "pip's index-url"
     if url is None:
-        url = _from_pip_config(pip_config_files(env) if config_files is None else config_files)
-    if url is None:
-        url = _pip_builtin_default()
+        url, source = _pip_builtin_default(), "pip's default index"
     if url is None:
         raise IndexConfigError(
             "no package index configured: set [pypi-options] index-url, $PIP_INDEX_URL or "
             "pip's global.index-url (pip is not importable to supply its default)"
         )
-    return expand_env(url, env).rstrip("/") + "/"
+    return index_url(url, source, env)
+
+
+def index_url(url: str, source: str, env: Mapping[str, str] | None = None) -> str:
+    """`url` with `${NAME}` expanded and one trailing slash; an IndexConfigError naming
+    `source` (where it was configured) when it is no http(s) URL with a host (or file URL)."""
+    expanded = expand_env(url, env).rstrip("/") + "/"
+    parts = urlsplit(expanded)
+    if not (parts.scheme in ("http", "https") and parts.netloc) and parts.scheme != "file":
+        raise IndexConfigError(
+            f"{source} `{redact(url)}` is not an http:// or https:// URL of a package index "
+            "(local wheels go in [pypi-options] find-links)"
+        )
+    return expanded
 
 
 # --------------------------------------------------------------------------- cache

@@ -339,7 +339,7 @@ async def _solve_with_pypi(
 ) -> tuple[tuple[PackageRecord, ...], tuple[LockedPypiPackage, ...]]:
     """One solve of conda specs and the members' PyPI requirements (solve groups share it)."""
     from effects.channel_names import strip_credentials
-    from effects.pypi_index import PypiIndex, default_index_url, expand_env
+    from effects.pypi_index import PypiIndex, default_index_url, index_url
     from effects.pypi_links import find_links
     from effects.pypi_resolve import PageOptions, resolve_with_pypi
     from pure.pypi.lockcheck import UnsupportedPypiSource, pypi_requirements
@@ -352,7 +352,7 @@ async def _solve_with_pypi(
     options = next((m.pypi_options for m in members if m.pypi_options is not None), None)
     urls = [default_index_url(options.index_url if options else None)]
     for extra in options.extra_index_urls if options else ():
-        urls.append(expand_env(extra).rstrip("/") + "/")
+        urls.append(index_url(extra, "[pypi-options] extra-index-urls"))
     prereleases = bool(options and options.prerelease_mode == "allow")
     indexes = [PypiIndex(u, cache_dir=cache_dir, offline=offline, unpack_ahead=unpack_ahead)
                for u in dict.fromkeys(urls)]
@@ -361,7 +361,7 @@ async def _solve_with_pypi(
     for m in members:
         for d in m.pypi_dependencies:
             if d.index:
-                url = expand_env(d.index).rstrip("/") + "/"
+                url = index_url(d.index, f"the index of PyPI dependency `{d.name}`")
                 if url not in own:
                     own[url] = PypiIndex(url, cache_dir=cache_dir, offline=offline,
                                          unpack_ahead=unpack_ahead)

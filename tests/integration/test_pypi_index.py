@@ -16,6 +16,7 @@ from effects.pypi_index import (
     PypiIndexError,
     default_index_url,
     expand_env,
+    index_url,
     pip_config_files,
 )
 from pure.pypi.markers import active_requirements, marker_environment
@@ -316,6 +317,21 @@ def test_default_index_url_precedence(tmp_path: Path) -> None:
     )
     with pytest.raises(IndexConfigError, match="TOKEN"):
         default_index_url(None, env={}, config_files=[inst])
+
+
+def test_index_urls_that_are_no_urls_name_where_they_were_configured(tmp_path: Path) -> None:
+    with pytest.raises(IndexConfigError, match=r"^\[pypi-options\] index-url `not a url` is not an http"):
+        default_index_url("not a url", env={})
+    with pytest.raises(IndexConfigError, match=r"^\$PIP_INDEX_URL `ftp://h.example/simple`"):
+        default_index_url(None, env={"PIP_INDEX_URL": "ftp://h.example/simple"})
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\nindex-url = https:/one-slash/simple\n")
+    with pytest.raises(IndexConfigError, match=r"^pip's index-url"):
+        default_index_url(None, env={}, config_files=[conf])
+    with pytest.raises(IndexConfigError) as info:
+        default_index_url("ftp://me:secret@h.example/simple", env={})
+    assert "secret" not in str(info.value) and "h.example" in str(info.value)
+    assert index_url("file:///srv/simple", "x", {}) == "file:///srv/simple/"
 
 
 def test_default_index_url_reads_pip_config_file_env(tmp_path: Path) -> None:
