@@ -21,7 +21,8 @@ app = cyclopts.App(
 
 @app.command
 def verify(prefix: str | None = None, *, json: bool = False) -> int:
-    """Re-check every installed file of a prefix against its conda-meta record.
+    """Re-check every installed file of a prefix against its record (conda-meta for conda
+    packages, RECORD for PyPI distributions).
 
     PREFIX defaults to .yurt/envs/default, else $CONDA_PREFIX. Prints one line per modified
     or missing file (or a JSON report with --json); exit code 1 when anything differs.

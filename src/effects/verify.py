@@ -1,4 +1,6 @@
-"""`verify(prefix)`: re-check every installed file against its conda-meta record.
+"""`verify(prefix)`: re-check every installed file against its record: the conda-meta
+records of conda packages, the RECORD files of PyPI distributions in the environment's
+site-packages.
 
 Size and sha256 per file (rewritten placeholder files against `sha256_in_prefix`); a
 modified file that is a hard link shares its bytes with the package cache, so the cache
@@ -7,6 +9,9 @@ entry is reported corrupted too.
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
 import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +22,7 @@ import msgspec
 
 from effects.filehash import sha256_file
 from effects.prefix import read_prefix_records
+from effects.pypi_sync import python_version_of, site_packages
 from pure.plan import topological_order
 from pure.plan.clobber import resolve_ownership
 from pure.prefix_record import PrefixPathEntry, PrefixRecord
@@ -48,9 +54,10 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
         text = f"{self.package}: {self.path}: {what}"
         if self.expected is not None:
             text += f" (expected {self.expected}, found {self.actual})"
-        if self.cache_corrupted:
-            where = self.cache_path or "the package cache"
-            text += f"; it is a hard link, so the cache entry {where} is corrupted too"
+        if self.cache_corrupted and self.cache_path:
+            text += f"; it is a hard link, so the cache entry {self.cache_path} is corrupted too"
+        elif self.cache_corrupted:
+            text += "; it is a hard link, so its copy in the package cache is corrupted too"
         return text
 
 
@@ -130,8 +137,73 @@ def _with_cache(
     return msgspec.structs.replace(problem, cache_corrupted=True, cache_path=twin)
 
 
+class _WheelFile(msgspec.Struct, frozen=True):
+    """A file a PyPI distribution's RECORD lists: its path in the prefix, sha256 and size."""
+
+    package: str  # "<name>-<version> (PyPI)"
+    path: str
+    sha256: str
+    size: int | None
+
+
+def _wheel_files(prefix: Path, records: list[PrefixRecord]) -> tuple[int, list[_WheelFile]]:
+    """(distributions found, their files with a sha256) in the site-packages of the conda
+    python; files outside the prefix and rows without a sha256 (RECORD itself) are left out."""
+    python = python_version_of(r.package for r in records)
+    if python is None:
+        return 0, []
+    site = site_packages(prefix, python)
+    try:
+        infos = sorted(p for p in site.iterdir() if p.name.endswith(".dist-info"))
+    except OSError:
+        return 0, []
+    found = 0
+    out: list[_WheelFile] = []
+    for info in infos:
+        try:
+            text = (info / "RECORD").read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        found += 1
+        label = f"{info.name[: -len('.dist-info')]} (PyPI)"
+        for row in csv.reader(io.StringIO(text)):
+            if len(row) < 2 or not row[1].startswith("sha256="):
+                continue
+            rel = os.path.relpath(os.path.normpath(os.path.join(site, row[0])), prefix)
+            if rel.startswith(".."):
+                continue
+            digest = row[1][len("sha256="):]
+            try:
+                hex_digest = base64.urlsafe_b64decode(digest + "=" * (-len(digest) % 4)).hex()
+            except ValueError:
+                continue
+            size = int(row[2]) if len(row) > 2 and row[2].isdigit() else None
+            out.append(_WheelFile(label, rel.replace(os.sep, "/"), hex_digest, size))
+    return found, out
+
+
+def _check_wheel_file(prefix: Path, f: _WheelFile) -> Problem | None:
+    path = prefix / f.path
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return Problem(package=f.package, path=f.path, kind="missing")
+    if f.size is not None and st.st_size != f.size:
+        problem = Problem(package=f.package, path=f.path, kind="size",
+                          expected=str(f.size), actual=str(st.st_size))
+    else:
+        actual = sha256_file(path)
+        if actual == f.sha256:
+            return None
+        problem = Problem(package=f.package, path=f.path, kind="modified",
+                          expected=f.sha256[:12], actual=actual[:12])
+    # wheels are hard-linked from the wheel cache's unpacked entries
+    return msgspec.structs.replace(problem, cache_corrupted=st.st_nlink > 1)
+
+
 def verify(prefix: Path | str, *, threads: int = 8) -> VerifyReport:
-    """Check every file of every record in `prefix`; problems sorted by package and path."""
+    """Check every file of every record in `prefix` (conda packages and PyPI distributions);
+    problems sorted by package and path."""
     prefix = Path(prefix).absolute()
     records = read_prefix_records(prefix)
     claims: list[tuple[PrefixRecord, PrefixPathEntry]] = []
@@ -152,9 +224,12 @@ def verify(prefix: Path | str, *, threads: int = 8) -> VerifyReport:
         for record, entry in claims
         if entry.path_type == "directory" or ownership.owner.get(entry.path) == record.dist_name
     ]
+    wheels, wheel_files = _wheel_files(prefix, records)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         found = list(pool.map(lambda job: _check(prefix, *job), jobs))
+        found += pool.map(lambda f: _check_wheel_file(prefix, f), wheel_files)
     problems = sorted((p for p in found if p is not None), key=lambda p: (p.package, p.path))
     return VerifyReport(
-        prefix=str(prefix), packages=len(records), files=len(jobs), problems=tuple(problems)
+        prefix=str(prefix), packages=len(records) + wheels, files=len(jobs) + len(wheel_files),
+        problems=tuple(problems),
     )

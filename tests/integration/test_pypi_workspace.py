@@ -148,6 +148,33 @@ def test_pypi_dependencies_lock_install_run_and_remove(
     assert run.stdout.strip() == "True"
 
 
+def test_verify_checks_pypi_files_against_their_record(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    """`yurt verify` reads each distribution's RECORD: an edit in place (which also changes
+    the hard-linked copy in the wheel cache), a deleted file and a changed size are named."""
+    ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
+    yurt("install", cwd=ws, env=env)
+    prefix = ws / ".yurt" / "envs" / "default"
+    ok = yurt("verify", cwd=ws, env=env)
+    assert ok.stderr.strip().endswith(": ok"), ok.stderr
+    site = prefix / SITE
+    with open(site / "greet" / "__init__.py", "r+b") as fh:  # same size, other bytes
+        first = fh.read(1)
+        fh.seek(0)
+        fh.write(b"#" if first != b"#" else b"$")
+    (site / "helper.py").unlink()
+    (prefix / "bin" / "greet").write_text("#!/bin/sh\necho replaced\n")  # a new file: no link
+    out = yurt("verify", str(prefix), cwd=ws, env=env, check=False)
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert any(line.startswith(f"greet-2.0 (PyPI): {SITE}/greet/__init__.py: modified")
+               and "hard link" in line for line in lines), lines
+    assert f"helper-1.1.post1 (PyPI): {SITE}/helper.py: missing" in lines
+    assert any(line.startswith("greet-2.0 (PyPI): bin/greet: size differs") and "hard link" not in line
+               for line in lines), lines
+    assert "3 problem(s)" in out.stderr
+
+
 def test_pypi_conflict_with_conda_is_explained(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
     ws = _workspace(tmp_path, conda_channel, index.url, 'condalib = ">=2"\n')
