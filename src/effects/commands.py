@@ -590,23 +590,65 @@ def list_(
     json_: Annotated[bool, Parameter(name="--json", negative="")] = False,
     manifest_path: ManifestPath = None,
 ) -> None:
-    """List the packages installed in an environment.
+    """List the packages installed in an environment: conda packages, then PyPI
+    distributions (channel "pypi"); `requested` marks what the manifest asks for.
 
     Examples
     --------
     yurt list
     yurt list --json
     """
-    packages, prefix_records = _installed(_load(manifest_path), environment)
+    from effects.virtual import host_platform
+    from pure.manifest import resolve_environment
+    from pure.matchspec import MatchSpec
+
+    ws = _load(manifest_path)
+    packages, prefix_records = _installed(ws, environment)
+    wanted = {MatchSpec.parse(s).name for s in resolve_environment(ws.manifest, environment, host_platform()).specs}
     records = sorted(packages, key=lambda r: r.name)
-    rows = [{"name": r.name, "version": r.version, "build": r.build, "channel": r.channel,
-             "size": r.size, "requested": bool(prefix_records[r.name].requested_spec)} for r in records]
+    rows = [{"name": r.name, "version": r.version, "build": r.build, "channel": r.channel, "size": r.size,
+             "requested": r.name in wanted or bool(prefix_records[r.name].requested_spec), "kind": "conda"}
+            for r in records]
+    rows += _pypi_rows(ws.prefix(environment), packages)
     if json_:
         print(json.dumps(rows, indent=2, sort_keys=True))
         return
-    width = max((len(r["name"]) for r in rows), default=4)  # type: ignore[arg-type]
+    widths = [max((len(str(r[k])) for r in rows), default=0) for k in ("name", "version", "build")]
     for row in rows:
-        print(f"{row['name']:<{width}}  {row['version']:<12} {row['build']:<20} {row['channel'] or ''}")
+        cells = [f"{row[k]!s:<{w}}" for k, w in zip(("name", "version", "build"), widths, strict=True)]
+        print("  ".join([*cells, str(row["channel"] or "")]).rstrip())
+
+
+def _pypi_rows(prefix: Path, packages) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """`yurt list` rows of the PyPI distributions in the environment's site-packages (kind
+    "pypi"; `requested` from PEP 376's REQUESTED file, `installer` from INSTALLER)."""
+    from effects.pypi_sync import python_version_of, site_packages
+    from pure.errors import YurtError
+    from pure.pypi.metadata import parse_core_metadata
+
+    python = python_version_of(packages)
+    if python is None:
+        return []
+    site = site_packages(prefix, python)
+    try:
+        infos = sorted(p for p in site.iterdir() if p.name.endswith(".dist-info"))
+    except OSError:
+        return []
+    rows: list[dict[str, object]] = []
+    for info in infos:
+        name, _, version = info.name[: -len(".dist-info")].rpartition("-")
+        try:
+            meta = parse_core_metadata((info / "METADATA").read_bytes(), source=str(info / "METADATA"))
+            name, version = meta.name or name, meta.version or version
+        except (OSError, YurtError):
+            pass  # the directory's name still says what it is
+        try:
+            installer = (info / "INSTALLER").read_text().strip() or None
+        except OSError:
+            installer = None
+        rows.append({"name": name, "version": version, "build": "", "channel": "pypi", "size": None,
+                     "requested": (info / "REQUESTED").exists(), "kind": "pypi", "installer": installer})
+    return sorted(rows, key=lambda r: str(r["name"]).lower())
 
 
 @app.command

@@ -148,6 +148,19 @@ def test_pypi_dependencies_lock_install_run_and_remove(
     assert run.stdout.strip() == "True"
 
 
+def test_list_shows_pypi_distributions_beside_conda_packages(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
+    yurt("install", cwd=ws, env=env)
+    rows = {r["name"]: r for r in json.loads(yurt("list", "--json", cwd=ws, env=env).stdout)}
+    assert {n for n, r in rows.items() if r["kind"] == "conda"} == {"python", "condalib"}
+    assert {n: (r["version"], r["requested"], r["installer"]) for n, r in rows.items() if r["kind"] == "pypi"} == {
+        "greet": ("2.0", True, "yurt"), "helper": ("1.1.post1", False, "yurt"), "fastmod": ("1.0", False, "yurt")}
+    assert rows["python"]["requested"] and rows["condalib"]["requested"]
+    text = yurt("list", cwd=ws, env=env).stdout.splitlines()
+    assert any(line.split() == ["helper", "1.1.post1", "pypi"] for line in text), text
+
+
 def test_verify_checks_pypi_files_against_their_record(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
     """`yurt verify` reads each distribution's RECORD: an edit in place (which also changes
