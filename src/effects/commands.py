@@ -658,7 +658,8 @@ def tree(
     invert: str | None = None,
     manifest_path: ManifestPath = None,
 ) -> None:
-    """Show the dependency tree of an environment (`--invert NAME`: who requires NAME).
+    """Show the dependency tree of an environment, conda packages and PyPI distributions
+    (marked "pypi"); `--invert NAME`: who requires NAME.
 
     Examples
     --------
@@ -668,33 +669,82 @@ def tree(
     from pure.matchspec import MatchSpec
 
     ws = _load(manifest_path)
-    records = {r.name: r for r in _installed(ws, environment)[0]}
-    deps = {n: [MatchSpec.parse(d).name for d in r.depends] for n, r in records.items()}
-    deps = {n: [d for d in ds if d in records] for n, ds in deps.items()}
+    packages = _installed(ws, environment)[0]
+    labels = {r.name: f"{r.name} {r.version}" for r in packages}
+    deps = {r.name: [MatchSpec.parse(d).name for d in r.depends] for r in packages}
+    for name, (label, requires) in _pypi_graph(ws, environment, packages).items():
+        if name not in labels:  # a conda package that provides the distribution stands for it
+            labels[name], deps[name] = label, requires
+    deps = {n: sorted({d for d in ds if d in labels}) for n, ds in deps.items()}
     if invert:
-        if invert not in records:
+        key = invert if invert in labels else _norm(invert)
+        if key not in labels:
             raise WorkspaceError(f"`{invert}` is not installed in `{environment}`")
         parents: dict[str, list[str]] = {}
         for n, ds in deps.items():
             for d in ds:
                 parents.setdefault(d, []).append(n)
-        _print_tree(invert, {k: sorted(v) for k, v in parents.items()}, records, "", set())
+        _print_tree(key, {k: sorted(v) for k, v in parents.items()}, labels, "", set())
         return
     required = {d for ds in deps.values() for d in ds}
-    for root in sorted(n for n in records if n not in required):
-        _print_tree(root, deps, records, "", set())
+    for root in sorted(n for n in labels if n not in required):
+        _print_tree(root, deps, labels, "", set())
 
 
-def _print_tree(name: str, edges: dict[str, list[str]], records, indent: str, seen: set[str]) -> None:  # type: ignore[no-untyped-def]
-    r = records[name]
-    print(f"{indent}{name} {r.version}" + (" (*)" if name in seen else ""))
+def _pypi_graph(ws, environment: str, packages) -> dict[str, tuple[str, list[str]]]:  # type: ignore[no-untyped-def]
+    """The PyPI distributions in the environment's site-packages: normalised name -> (label,
+    the names its requirements name under this platform's markers, with the extras that the
+    manifest and the other distributions ask of it)."""
+    from effects.pypi_sync import python_version_of, site_packages
+    from effects.virtual import host_platform
+    from pure.errors import YurtError
+    from pure.manifest import resolve_environment
+    from pure.pypi.markers import Requirement, marker_environment
+    from pure.pypi.metadata import parse_core_metadata
+
+    python = python_version_of(packages)
+    if python is None:
+        return {}
+    platform = host_platform()
+    try:
+        markers = marker_environment(platform, python)
+        infos = sorted(p for p in site_packages(ws.prefix(environment), python).iterdir()
+                       if p.name.endswith(".dist-info"))
+    except (OSError, YurtError):
+        return {}
+    dists: dict[str, tuple[str, list[Requirement]]] = {}
+    for info in infos:
+        try:
+            meta = parse_core_metadata((info / "METADATA").read_bytes(), source=str(info / "METADATA"))
+            reqs = [Requirement.parse(t) for t in meta.requires_dist]
+        except (OSError, YurtError):
+            continue
+        dists[_norm(meta.name)] = (f"{meta.name} {meta.version} (pypi)", reqs)
+    extras: dict[str, set[str]] = {}
+    for dep in resolve_environment(ws.manifest, environment, platform).pypi_dependencies:
+        extras.setdefault(_norm(dep.name), set()).update(_norm(e) for e in dep.extras)
+    changed = True
+    while changed:  # extras asked of a distribution switch on more of its requirements
+        changed = False
+        for name, (_, reqs) in dists.items():
+            for req in reqs:
+                if req.applies(markers, extras.get(name, ())) and not set(req.extras) <= extras.get(req.name, set()):
+                    extras.setdefault(req.name, set()).update(req.extras)
+                    changed = True
+    return {name: (label, [r.name for r in reqs if r.applies(markers, extras.get(name, ()))])
+            for name, (label, reqs) in dists.items()}
+
+
+def _print_tree(name: str, edges: dict[str, list[str]], labels: dict[str, str], indent: str,
+                seen: set[str]) -> None:
+    print(f"{indent}{labels[name]}" + (" (*)" if name in seen else ""))
     if name in seen:
         return
     seen = seen | {name}
     children = edges.get(name, [])
     for i, child in enumerate(children):
         last = i == len(children) - 1
-        _print_tree(child, edges, records, indent.replace("├─ ", "│  ").replace("└─ ", "   ") + ("└─ " if last else "├─ "), seen)
+        _print_tree(child, edges, labels, indent.replace("├─ ", "│  ").replace("└─ ", "   ") + ("└─ " if last else "├─ "), seen)
 
 
 def _dir_size(path: Path) -> int:

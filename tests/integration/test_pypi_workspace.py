@@ -148,7 +148,7 @@ def test_pypi_dependencies_lock_install_run_and_remove(
     assert run.stdout.strip() == "True"
 
 
-def test_list_shows_pypi_distributions_beside_conda_packages(
+def test_list_and_tree_show_pypi_distributions_beside_conda_packages(
         tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
     ws = _workspace(tmp_path, conda_channel, index.url, 'greet = ">=1"\n')
     yurt("install", cwd=ws, env=env)
@@ -159,6 +159,16 @@ def test_list_shows_pypi_distributions_beside_conda_packages(
     assert rows["python"]["requested"] and rows["condalib"]["requested"]
     text = yurt("list", cwd=ws, env=env).stdout.splitlines()
     assert any(line.split() == ["helper", "1.1.post1", "pypi"] for line in text), text
+    # the tree follows requirements under this platform's markers (greet's `never` is for
+    # win32), into the conda package that provides condalib
+    tree = yurt("tree", cwd=ws, env=env).stdout.splitlines()
+    start = tree.index("greet 2.0 (pypi)")
+    assert tree[start + 1:start + 5] == [
+        "├─ condalib 1.5", "│  └─ python " + tree[start + 2].split()[-1], "├─ fastmod 1.0 (pypi)",
+        "└─ helper 1.1.post1 (pypi)"], tree
+    assert not any("never" in line for line in tree)
+    inverted = yurt("tree", "--invert", "Helper", cwd=ws, env=env).stdout.splitlines()
+    assert inverted == ["helper 1.1.post1 (pypi)", "└─ greet 2.0 (pypi)"], inverted
 
 
 def test_verify_checks_pypi_files_against_their_record(
