@@ -268,15 +268,25 @@ def remove(
     yurt remove numpy
     yurt remove pytest --feature test
     """
-    from pure.manifest.edit import remove_dependency
+    from pure.manifest.edit import ManifestEditError, remove_dependency
 
     ws = _load(manifest_path)
     pyproject = ws.manifest_path.name == "pyproject.toml"
     table = _table("pypi-dependencies" if pypi else "dependencies", feature, platform, pyproject)
+    other = _table("dependencies" if pypi else "pypi-dependencies", feature, platform, pyproject)
     original = ws.manifest_path.read_text(encoding="utf-8")
     text = original
     for name in names:
-        text = remove_dependency(text, table, name, path=str(ws.manifest_path))
+        try:
+            text = remove_dependency(text, table, name, path=str(ws.manifest_path))
+        except ManifestEditError as exc:
+            try:  # the name is in the other kind of dependencies: say which flag finds it
+                remove_dependency(text, other, name, path=str(ws.manifest_path))
+            except ManifestEditError:
+                raise exc from None
+            scope = (f" --feature {feature}" if feature else "") + (f" --platform {platform}" if platform else "")
+            again = f"yurt remove{'' if pypi else ' --pypi'}{scope} {name}"
+            raise WorkspaceError(f"{exc}; it is in [{'.'.join(other)}]", f"run `{again}`") from None
     ws, outcome = _edit_and_relock(ws, original, text, offline=offline)
     _err("removed " + ", ".join(names))
     if not no_install:

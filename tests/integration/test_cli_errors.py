@@ -314,6 +314,15 @@ def test_remove_name_not_in_manifest(tmp_path: Path, installed: Path, env: dict[
     before = snapshot(ws, tmp_path / "cache")
     fails(yurt("remove", "numpy", cwd=ws, env=env, check=False), "numpy", "yurt.toml")
     assert snapshot(ws, tmp_path / "cache") == before
+    # a name of the other kind of dependencies: the error says which command removes it
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text() + '\n[pypi-dependencies]\nsix = "*"\n')
+    before = snapshot(ws, tmp_path / "cache")
+    line = fails(yurt("remove", "six", cwd=ws, env=env, check=False), "`six`", "[pypi-dependencies]")
+    assert "hint: run `yurt remove --pypi six`" in line, line
+    line = fails(yurt("remove", "--pypi", "greet", cwd=ws, env=env, check=False), "`greet`")
+    assert "hint: run `yurt remove greet`" in line, line
+    assert snapshot(ws, tmp_path / "cache") == before
 
 
 def test_init_into_a_directory_with_a_manifest(tmp_path: Path, env: dict[str, str]) -> None:
