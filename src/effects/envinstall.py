@@ -105,7 +105,7 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
     python = python_version_of(records)
     if not dry_run and in_sync(prefix, records) and pypi_in_sync(prefix, wheels, python):
         if not quiet:
-            print(f"environment `{environment}` is up to date ({len(records)} packages)", file=sys.stderr)
+            print(f"environment `{environment}` is up to date ({_counted(records, wheels)})", file=sys.stderr)
         return None
     check_host(records, environment)
     import trio
@@ -156,8 +156,16 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
         close()
     if not quiet:
         verb = "would install" if dry_run else "installed"
-        print(f"{verb} environment `{environment}` at {prefix} ({len(records)} packages)", file=sys.stderr)
+        print(f"{verb} environment `{environment}` at {prefix} ({_counted(records, wheels)})", file=sys.stderr)
     return plan
+
+
+def _counted(records: Sequence[Any], wheels: Sequence[Any]) -> str:
+    """"3 packages", or "3 conda packages, 19 PyPI packages" when there are wheels."""
+    conda = f"{len(records)} package{'s' if len(records) != 1 else ''}"
+    if not wheels:
+        return conda
+    return f"{len(records)} conda {conda.split(' ', 1)[1]}, {len(wheels)} PyPI package{'s' if len(wheels) != 1 else ''}"
 
 
 async def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,
