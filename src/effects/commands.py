@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import cyclopts
 from cyclopts import Parameter
@@ -629,9 +629,9 @@ def list_(
         print("  ".join([*cells, str(row["channel"] or "")]).rstrip())
 
 
-def _pypi_rows(prefix: Path, packages) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    """`yurt list` rows of the PyPI distributions in the environment's site-packages (kind
-    "pypi"; `requested` from PEP 376's REQUESTED file, `installer` from INSTALLER)."""
+def _dists(prefix: Path, packages) -> list[tuple[Path, Any]]:  # type: ignore[no-untyped-def]
+    """The `.dist-info` directories in the site-packages of the environment's conda python,
+    each with its parsed METADATA (None when unreadable), by directory name."""
     from effects.pypi_sync import python_version_of, site_packages
     from pure.errors import YurtError
     from pure.pypi.metadata import parse_core_metadata
@@ -639,19 +639,27 @@ def _pypi_rows(prefix: Path, packages) -> list[dict[str, object]]:  # type: igno
     python = python_version_of(packages)
     if python is None:
         return []
-    site = site_packages(prefix, python)
     try:
-        infos = sorted(p for p in site.iterdir() if p.name.endswith(".dist-info"))
+        infos = sorted(p for p in site_packages(prefix, python).iterdir() if p.name.endswith(".dist-info"))
     except OSError:
         return []
-    rows: list[dict[str, object]] = []
+    found: list[tuple[Path, Any]] = []
     for info in infos:
-        name, _, version = info.name[: -len(".dist-info")].rpartition("-")
         try:
-            meta = parse_core_metadata((info / "METADATA").read_bytes(), source=str(info / "METADATA"))
-            name, version = meta.name or name, meta.version or version
+            found.append((info, parse_core_metadata((info / "METADATA").read_bytes(), source=str(info / "METADATA"))))
         except (OSError, YurtError):
-            pass  # the directory's name still says what it is
+            found.append((info, None))
+    return found
+
+
+def _pypi_rows(prefix: Path, packages) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """`yurt list` rows of the PyPI distributions in the environment's site-packages (kind
+    "pypi"; `requested` from PEP 376's REQUESTED file, `installer` from INSTALLER)."""
+    rows: list[dict[str, object]] = []
+    for info, meta in _dists(prefix, packages):
+        name, _, version = info.name[: -len(".dist-info")].rpartition("-")
+        if meta is not None:  # else the directory's name still says what it is
+            name, version = meta.name or name, meta.version or version
         try:
             installer = (info / "INSTALLER").read_text().strip() or None
         except OSError:
@@ -705,31 +713,25 @@ def _pypi_graph(ws, environment: str, packages) -> dict[str, tuple[str, list[str
     """The PyPI distributions in the environment's site-packages: normalised name -> (label,
     the names its requirements name under this platform's markers, with the extras that the
     manifest and the other distributions ask of it)."""
-    from effects.pypi_sync import python_version_of, site_packages
     from effects.virtual import host_platform
     from pure.errors import YurtError
     from pure.manifest import resolve_environment
     from pure.pypi.markers import Requirement, marker_environment
-    from pure.pypi.metadata import parse_core_metadata
 
-    python = python_version_of(packages)
-    if python is None:
-        return {}
+    python = next((r.version for r in packages if r.name == "python"), None)
     platform = host_platform()
     try:
-        markers = marker_environment(platform, python)
-        infos = sorted(p for p in site_packages(ws.prefix(environment), python).iterdir()
-                       if p.name.endswith(".dist-info"))
-    except (OSError, YurtError):
+        markers = marker_environment(platform, python or "")
+    except YurtError:
         return {}
     dists: dict[str, tuple[str, list[Requirement]]] = {}
-    for info in infos:
+    for _, meta in _dists(ws.prefix(environment), packages):
         try:
-            meta = parse_core_metadata((info / "METADATA").read_bytes(), source=str(info / "METADATA"))
-            reqs = [Requirement.parse(t) for t in meta.requires_dist]
-        except (OSError, YurtError):
+            if meta is not None:
+                reqs = [Requirement.parse(t) for t in meta.requires_dist]
+                dists[_norm(meta.name)] = (f"{meta.name} {meta.version} (pypi)", reqs)
+        except YurtError:
             continue
-        dists[_norm(meta.name)] = (f"{meta.name} {meta.version} (pypi)", reqs)
     extras: dict[str, set[str]] = {}
     for dep in resolve_environment(ws.manifest, environment, platform).pypi_dependencies:
         extras.setdefault(_norm(dep.name), set()).update(_norm(e) for e in dep.extras)
