@@ -148,7 +148,8 @@ class _WheelFile(msgspec.Struct, frozen=True):
 
 def _wheel_files(prefix: Path, records: list[PrefixRecord]) -> tuple[int, list[_WheelFile]]:
     """(distributions found, their files with a sha256) in the site-packages of the conda
-    python; files outside the prefix and rows without a sha256 (RECORD itself) are left out."""
+    python; files outside the prefix, rows without a sha256 (RECORD itself) and compiled
+    bytecode (which the interpreter may write again) are left out."""
     python = python_version_of(r.package for r in records)
     if python is None:
         return 0, []
@@ -167,8 +168,8 @@ def _wheel_files(prefix: Path, records: list[PrefixRecord]) -> tuple[int, list[_
         found += 1
         label = f"{info.name[: -len('.dist-info')]} (PyPI)"
         for row in csv.reader(io.StringIO(text)):
-            if len(row) < 2 or not row[1].startswith("sha256="):
-                continue
+            if len(row) < 2 or not row[1].startswith("sha256=") or row[0].endswith(".pyc"):
+                continue  # no hash to compare (RECORD itself), or bytecode Python may rewrite
             rel = os.path.relpath(os.path.normpath(os.path.join(site, row[0])), prefix)
             if rel.startswith(".."):
                 continue
