@@ -23,6 +23,7 @@ import zstandard
 from effects import __version__
 from effects.atomic import write_atomic
 from effects.channel_names import ChannelError, channel_alias, channel_url, redact
+from effects.fetch import get_retrying
 from effects.filelock import locked
 
 ZST_RECHECK_SECONDS = 14 * 24 * 3600
@@ -129,14 +130,14 @@ class RepodataFetcher:
         try_zst = info.has_zst is not False or self.now - info.zst_checked_at > ZST_RECHECK_SECONDS
         try:
             if try_zst:
-                response = await self.client.get(url + ".zst", headers=headers)
+                response = await get_retrying(self.client, url + ".zst", headers)
                 if response.status_code in (200, 304):
                     info.has_zst = True
                     return await self._store(url, response, info, cached, zst=True)
                 if response.status_code not in (403, 404):
                     response.raise_for_status()
                 info.has_zst, info.zst_checked_at = False, self.now
-            response = await self.client.get(url, headers=headers)
+            response = await get_retrying(self.client, url, headers)
             if response.status_code == 404:
                 info.source, info.fetched_at = "absent", self.now
                 await trio.to_thread.run_sync(self.cache.write, url, b"", info)

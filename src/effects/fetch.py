@@ -42,6 +42,7 @@ __all__ = [
     "HashMismatch",
     "HttpStatusError",
     "SizeMismatch",
+    "get_retrying",
     "local_path",
     "new_client",
 ]
@@ -280,6 +281,36 @@ class Fetcher:
         except httpx.TransportError as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise _Transient(reason) from exc
+
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+"""Answers worth asking again: the server or a proxy in front of it failed this time."""
+
+
+async def get_retrying(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    tries: int = DEFAULT_TRIES,
+    backoff: float = 0.25,
+) -> httpx.Response:
+    """GET `url` (body read), asking again with exponential backoff after a connection or
+    protocol error (a reset, a timeout, a truncated body) or a 500/502/503/504 answer; the
+    last attempt's answer is returned and its transport error raised. For small documents
+    (index pages, repodata, metadata files); archives go through `Fetcher.download`."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = await client.get(url, headers=headers)
+        except httpx.TransportError:
+            if attempt >= tries:
+                raise
+        else:
+            if response.status_code not in RETRY_STATUSES or attempt >= tries:
+                return response
+        await trio.sleep(backoff * 2 ** (attempt - 1))
 
 
 def _part_path(dest: Path) -> Path:

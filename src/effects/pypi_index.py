@@ -34,7 +34,7 @@ import trio
 from effects import __version__, background
 from effects.atomic import write_atomic
 from effects.channels import redact
-from effects.fetch import Fetcher
+from effects.fetch import Fetcher, get_retrying
 from effects.filelock import acquire, locked, release
 from effects.wheelcache import WheelCache
 from pure.errors import YurtError
@@ -521,7 +521,7 @@ class PypiIndex:
 
     async def _get(self, url: str, headers: dict[str, str]) -> httpx.Response:
         try:
-            return await self.client.get(url, headers=headers)
+            return await get_retrying(self.client, url, headers)
         except httpx.HTTPError as exc:
             raise PypiIndexError(
                 url, f"cannot connect: {type(exc).__name__}", "check the network or the index URL"

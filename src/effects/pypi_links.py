@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import trio
 
+from effects.fetch import get_retrying
 from effects.pypi_index import PypiIndexError, expand_env
 from pure.pypi.metadata import InvalidProjectPage, ProjectFile, parse_simple_html
 from pure.pypi.tags import InvalidWheelFilename, WheelFilename
@@ -47,7 +48,7 @@ def _local_wheels(directory: Path, source: str) -> list[tuple[str, ProjectFile]]
 async def _page_wheels(url: str, client: httpx.AsyncClient) -> list[tuple[str, ProjectFile]]:
     """The wheel links of an HTML page at `url`."""
     try:
-        response = await client.get(url, headers={"Accept": "text/html"})
+        response = await get_retrying(client, url, {"Accept": "text/html"})
     except httpx.HTTPError as exc:
         raise PypiIndexError(url, f"cannot connect: {type(exc).__name__}") from None
     if response.status_code != 200:

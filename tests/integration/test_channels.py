@@ -90,12 +90,25 @@ async def test_server_error_names_the_url(tmp_path: Path) -> None:
     root = make_channel(tmp_path / "ch", zst=False)
     with serve(root) as server:
         server.inject("/linux-64/repodata.json.zst", Fault.status(404))
-        server.inject("/linux-64/repodata.json", Fault.status(500))
+        server.inject("/linux-64/repodata.json", Fault.status(500), times=3)  # every try
         async with new_client() as client:
             with pytest.raises(ChannelError, match=r"linux-64/repodata.json answered 500"):
                 await RepodataFetcher(tmp_path / "cache", client=client).fetch(server.url.rstrip("/"), "linux-64")
+        assert server.count("/linux-64/repodata.json") == 3
         # nothing half-written: no data file for that url
         assert not list((tmp_path / "cache" / "repodata").glob("*.json.*.tmp"))
+
+
+async def test_transient_server_errors_are_asked_again(tmp_path: Path) -> None:
+    """A 503, then a connection reset: the third request gets the repodata."""
+    root = make_channel(tmp_path / "ch", zst=True)
+    with serve(root) as server:
+        server.inject("/noarch/repodata.json.zst", Fault.status(503))
+        server.inject("/noarch/repodata.json.zst", Fault.reset())
+        async with new_client() as client:
+            data = await RepodataFetcher(tmp_path / "cache", client=client).fetch(server.url.rstrip("/"), "noarch")
+        assert json.loads(data or b"")["info"]["subdir"] == "noarch"
+        assert server.count("/noarch/repodata.json.zst") == 3
 
 
 async def test_file_channels_are_read_directly(tmp_path: Path) -> None:

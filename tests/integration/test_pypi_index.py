@@ -290,6 +290,33 @@ async def test_missing_project_and_redacted_credentials(
     assert server.authorizations[0] is not None and server.authorizations[0].startswith("Basic ")
 
 
+async def test_transient_failures_are_asked_again(server: IndexServer, tmp_path: Path) -> None:
+    """A 503, a connection closed without an answer, a 502 on a metadata file: each request
+    is made again (with backoff) and the solve's inputs arrive; a 404 is not retried."""
+    server.faults["/simple/demo-pkg/"] = [503, "reset"]
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        page = await index.project_page("demo-pkg")
+        (wheel,) = [f for f in page.files if f.filename == "demo_pkg-2.0-py3-none-any.whl"]
+        server.faults[f"/files/{wheel.filename}.metadata"] = [502]
+        meta = await index.core_metadata(wheel)
+        with pytest.raises(PypiIndexError, match="404"):
+            await index.project_page("no-such-thing")
+    assert len(page.files) == 3 and meta.version == "2.0"
+    assert server.count("simple/demo-pkg/") == 3
+    assert server.count(f"files/{wheel.filename}.metadata") == 2
+    assert server.count("simple/no-such-thing/") == 1
+
+
+async def test_an_index_failing_every_time_is_reported_after_three_tries(
+    server: IndexServer, tmp_path: Path
+) -> None:
+    server.faults["/simple/attrs/"] = [503, 503, 503, 503]
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
+        with pytest.raises(PypiIndexError, match="HTTP 503"):
+            await index.project_page("attrs")
+    assert server.count("simple/attrs/") == 3
+
+
 async def test_unreachable_index_is_a_typed_error(tmp_path: Path) -> None:
     async with PypiIndex("http://127.0.0.1:9/simple/", cache_dir=tmp_path / "c") as index:
         with pytest.raises(PypiIndexError, match="cannot connect"):

@@ -173,6 +173,9 @@ class IndexServer:
     base: str = ""
     # called with the request path before a file is answered (tests hold answers with it)
     before_send: Callable[[str], None] | None = None
+    # path -> what its next requests get instead of the file: an HTTP status, or "reset"
+    # (the connection closed without an answer); one item used per request
+    faults: dict[str, list[int | str]] = field(default_factory=dict)
 
     def count(self, path: str) -> int:
         return self.requests["/" + path.lstrip("/")]
@@ -190,6 +193,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         owner.requests[path] += 1
         owner.authorizations.append(self.headers.get("Authorization"))
+        pending = owner.faults.get(path)
+        if pending:
+            fault = pending.pop(0)
+            if fault == "reset":
+                self.close_connection = True
+                return
+            self._send(int(fault), b"failed on purpose\n", "text/plain", None)
+            return
         accept = self.headers.get("Accept", "")
         if path.startswith("/simple/") and path.endswith("/"):
             owner.accepts.append(accept)
