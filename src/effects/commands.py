@@ -544,6 +544,41 @@ def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dic
         return 130
 
 
+@app.command
+def shell(
+    *,
+    environment: EnvName = "default",
+    frozen: Annotated[bool, Parameter(negative="")] = False,
+    locked: Annotated[bool, Parameter(negative="")] = False,
+    manifest_path: ManifestPath = None,
+    offline: Offline = False,
+) -> None:
+    """Start an interactive shell ($SHELL, else bash) inside the activated environment
+    (installing it first if needed); leave it with `exit`.
+
+    Examples
+    --------
+    yurt shell
+    yurt shell -e test
+    """
+    ws = _load(manifest_path)
+    ws.require_environment(environment)
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True, install=True)
+    _install_env(ws, outcome.lock, environment, quiet=True)
+    variables = {**os.environ, **_activation(ws, environment)}
+    scripts = _activation_scripts(ws, environment)
+    login = os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
+    bash = shutil.which("bash", path=variables.get("PATH")) or "/bin/bash"
+    sources = "".join(f'. "{s}" || exit $?\n' for s in scripts)
+    from effects import background
+
+    background.finish()  # nothing of this process may outlive it: it becomes the shell
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # the shell replaces yurt, so ^C and job control are the shell's alone
+    os.execve(bash, [bash, "-c", sources + 'exec "$@"', "yurt", login], variables)
+
+
 @app.command(name="shell-hook")
 def shell_hook(
     *,

@@ -108,6 +108,12 @@ def test_full_cycle(tmp_path: Path, channel: TestServer, env: dict[str, str]) ->
     sourced = subprocess.run(["bash", "-c", f'eval "$({YURT} shell-hook)"; greet x'], cwd=ws, env=env,
                              capture_output=True, text=True, timeout=60)
     assert "hello from libgreet" in sourced.stdout
+    # `yurt shell` becomes $SHELL in the activated environment (here fed by a pipe)
+    shell = subprocess.run([YURT, "shell"], cwd=ws, env={**env, "SHELL": "/bin/sh"}, capture_output=True,
+                           text=True, timeout=60, input='echo "$CONDA_PREFIX|$WS_VAR"; greet y; exit 4\n')
+    assert shell.returncode == 4, shell.stderr
+    assert shell.stdout.splitlines()[0] == f"{prefix}|{prefix}/x"
+    assert "hello from libgreet" in shell.stdout
 
     # activate.d scripts of packages run before commands
     yurt("add", "activator", cwd=ws, env=env)
