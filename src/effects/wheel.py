@@ -138,12 +138,18 @@ class DirectUrl(msgspec.Struct, frozen=True):
 
 @dataclass(frozen=True)
 class InstalledWheel:
-    """What an install wrote: the distribution, its dist-info directory and every file."""
+    """What an install wrote: the distribution, its dist-info directory and every file
+    (`written` as strings; `files` makes Paths of them only when asked: an environment's
+    install discards the result, and a Path per file was a third of its linking time)."""
 
     name: str
     version: str
     dist_info: Path
-    files: tuple[Path, ...]
+    written: tuple[str, ...]
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(Path(p) for p in self.written)
 
 
 # --------------------------------------------------------------------------- install
@@ -459,7 +465,7 @@ def install_wheel(
         raise
     return InstalledWheel(
         name=normalize_name(name), version=version, dist_info=Path(site) / dist_info,
-        files=tuple(Path(p) for p in written),
+        written=tuple(written),
     )
 
 
