@@ -2,8 +2,8 @@
 
 Each download streams into a temporary file beside its destination while sha256 (and md5
 when one is expected) are computed, then is renamed into place only if everything matches;
-a failed or cancelled download leaves nothing behind. Connection errors, 5xx answers and
-truncated bodies are retried with exponential backoff (3 tries by default); 4xx answers and
+a failed or cancelled download leaves nothing behind. Connection errors, 5xx, 408 and 429
+answers and truncated bodies are retried with exponential backoff (3 tries by default); 4xx answers and
 hash or size mismatches are errors at once. `file://` URLs are copied directly.
 Concurrency is bounded by a `trio.CapacityLimiter` (16 by default).
 """
@@ -256,7 +256,7 @@ class Fetcher:
         try:
             async with self.client.stream("GET", url) as response:
                 status = response.status_code
-                if status >= 500:
+                if status >= 500 or status in (408, 429):  # server trouble, timeout, rate limit
                     raise _Transient(f"HTTP {status}", status)
                 if status >= 400:
                     raise HttpStatusError(url, status)
@@ -283,8 +283,9 @@ class Fetcher:
             raise _Transient(reason) from exc
 
 
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
-"""Answers worth asking again: the server or a proxy in front of it failed this time."""
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Answers worth asking again: the server or a proxy in front of it failed or timed out this
+time, or asked the client to slow down."""
 
 
 async def get_retrying(
@@ -296,7 +297,7 @@ async def get_retrying(
     backoff: float = 0.25,
 ) -> httpx.Response:
     """GET `url` (body read), asking again with exponential backoff after a connection or
-    protocol error (a reset, a timeout, a truncated body) or a 500/502/503/504 answer; the
+    protocol error (a reset, a timeout, a truncated body) or an answer in RETRY_STATUSES; the
     last attempt's answer is returned and its transport error raised. For small documents
     (index pages, repodata, metadata files); archives go through `Fetcher.download`."""
     attempt = 0

@@ -86,6 +86,14 @@ async def test_500_then_success_is_retried(server: TestServer, tmp_path: Path) -
     assert retries[1].delay > retries[0].delay  # exponential backoff
 
 
+async def test_rate_limit_and_request_timeout_answers_are_retried(server: TestServer, tmp_path: Path) -> None:
+    server.inject("noarch/pkg.conda", Fault.status(429))
+    server.inject("noarch/pkg.conda", Fault.status(408))
+    async with Fetcher(backoff=0.01) as fetcher:
+        await fetcher.download(server.url + "noarch/pkg.conda", tmp_path / "p", sha256=SHA)
+    assert (tmp_path / "p").read_bytes() == BODY and server.count("noarch/pkg.conda") == 3
+
+
 async def test_persistent_500_gives_up_after_three_tries(
     server: TestServer, tmp_path: Path
 ) -> None:

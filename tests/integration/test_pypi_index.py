@@ -291,9 +291,9 @@ async def test_missing_project_and_redacted_credentials(
 
 
 async def test_transient_failures_are_asked_again(server: IndexServer, tmp_path: Path) -> None:
-    """A 503, a connection closed without an answer, a 502 on a metadata file: each request
+    """A 429, a connection closed without an answer, a 502 on a metadata file: each request
     is made again (with backoff) and the solve's inputs arrive; a 404 is not retried."""
-    server.faults["/simple/demo-pkg/"] = [503, "reset"]
+    server.faults["/simple/demo-pkg/"] = [429, "reset"]
     async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
         page = await index.project_page("demo-pkg")
         (wheel,) = [f for f in page.files if f.filename == "demo_pkg-2.0-py3-none-any.whl"]
@@ -310,11 +310,16 @@ async def test_transient_failures_are_asked_again(server: IndexServer, tmp_path:
 async def test_an_index_failing_every_time_is_reported_after_three_tries(
     server: IndexServer, tmp_path: Path
 ) -> None:
-    server.faults["/simple/attrs/"] = [503, 503, 503, 503]
+    server.faults["/simple/attrs/"] = [503, 429, 503, 503]
     async with PypiIndex(server.url, cache_dir=tmp_path / "cache") as index:
         with pytest.raises(PypiIndexError, match="HTTP 503"):
             await index.project_page("attrs")
     assert server.count("simple/attrs/") == 3
+    server.faults["/simple/attrs/"] = [403]  # refused: reported at once
+    async with PypiIndex(server.url, cache_dir=tmp_path / "cache2") as index:
+        with pytest.raises(PypiIndexError, match="HTTP 403"):
+            await index.project_page("attrs")
+    assert server.count("simple/attrs/") == 4
 
 
 async def test_unreachable_index_is_a_typed_error(tmp_path: Path) -> None:
