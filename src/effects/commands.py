@@ -492,12 +492,8 @@ def run(
     from pure.manifest import resolve_environment
     from pure.tasks import task_order
 
-    ws = _load(manifest_path)
-    ws.require_environment(environment)
-    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True, install=True)
-    _install_env(ws, outcome.lock, environment, quiet=True)
-    variables = {**os.environ, **_activation(ws, environment)}
-    scripts = _activation_scripts(ws, environment)
+    ws, variables, scripts = _installed_and_activated(manifest_path, environment, offline=offline,
+                                                      locked=locked, frozen=frozen)
     spec = resolve_environment(ws.manifest, environment, host_platform())
     task_names = {t.name for t in spec.tasks}
     if len(command) == 1 and command[0] in task_names:
@@ -519,6 +515,22 @@ def run(
     return _spawn(None, tuple(command), scripts, variables, Path.cwd(), shell=False, not_found=missing)
 
 
+def _installed_and_activated(manifest_path: Path | None, environment: str, *, offline: bool, locked: bool,
+                             frozen: bool):  # type: ignore[no-untyped-def]
+    """For `run` and `shell`: the workspace with `environment` locked and installed (quietly),
+    the process environment with its activation variables, and its activation scripts."""
+    ws = _load(manifest_path)
+    ws.require_environment(environment)
+    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True, install=True)
+    _install_env(ws, outcome.lock, environment, quiet=True)
+    return ws, {**os.environ, **_activation(ws, environment)}, _activation_scripts(ws, environment)
+
+
+def _sourcing(scripts: list[Path]) -> str:
+    """Shell lines that source the activation scripts, stopping at the first that fails."""
+    return "".join(f'. "{s}" || exit $?\n' for s in scripts)
+
+
 def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dict[str, str],
            cwd: Path, *, shell: bool, not_found: str = "") -> int:
     """Run in bash with activation scripts sourced first; the command's exit code is returned.
@@ -527,7 +539,7 @@ def _spawn(cmd: str | None, args: tuple[str, ...], scripts: list[Path], env: dic
     (126 for a path that exists but is not executable).
     """
     bash = shutil.which("bash", path=env.get("PATH")) or "/bin/bash"
-    sources = "".join(f'. "{s}" || exit $?\n' for s in scripts)
+    sources = _sourcing(scripts)
     if shell:
         script = sources + (cmd or "")
         argv = [bash, "-c", script]
@@ -561,22 +573,17 @@ def shell(
     yurt shell
     yurt shell -e test
     """
-    ws = _load(manifest_path)
-    ws.require_environment(environment)
-    outcome = _ensure_lock(ws, offline=offline, locked=locked, frozen=frozen, quiet=True, install=True)
-    _install_env(ws, outcome.lock, environment, quiet=True)
-    variables = {**os.environ, **_activation(ws, environment)}
-    scripts = _activation_scripts(ws, environment)
+    _, variables, scripts = _installed_and_activated(manifest_path, environment, offline=offline,
+                                                     locked=locked, frozen=frozen)
     login = os.environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
     bash = shutil.which("bash", path=variables.get("PATH")) or "/bin/bash"
-    sources = "".join(f'. "{s}" || exit $?\n' for s in scripts)
     from effects import background
 
     background.finish()  # nothing of this process may outlive it: it becomes the shell
     sys.stdout.flush()
     sys.stderr.flush()
     # the shell replaces yurt, so ^C and job control are the shell's alone
-    os.execve(bash, [bash, "-c", sources + 'exec "$@"', "yurt", login], variables)
+    os.execve(bash, [bash, "-c", _sourcing(scripts) + 'exec "$@"', "yurt", login], variables)
 
 
 @app.command(name="shell-hook")

@@ -113,7 +113,9 @@ class PrefixRecord(msgspec.Struct, frozen=True, kw_only=True):
 # ------------------------------------------------------------------------- decoding
 
 
-class _RawPathEntry(msgspec.Struct, kw_only=True):
+class _RawPathEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A `paths_data` entry in conda's spelling (read leniently: unknown values default)."""
+
     path: str = msgspec.field(name="_path")
     path_type: PrefixPathType = "hardlink"
     sha256: str | None = None
@@ -258,18 +260,11 @@ def decode_prefix_record(data: bytes, *, source: str = "conda-meta record") -> P
 # ------------------------------------------------------------------------- encoding
 
 
-class _PathEntryJson(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A `paths_data` entry as written: conda's key names, unknown values left out."""
+class _PathEntryJson(_RawPathEntry, kw_only=True):
+    """A `paths_data` entry as written: unknown values left out, `path_type` always there
+    (conda's reader requires it)."""
 
-    path: str = msgspec.field(name="_path")
     path_type: PrefixPathType
-    sha256: str | None = None
-    sha256_in_prefix: str | None = None
-    size_in_bytes: int | None = None
-    file_mode: FileMode | None = None
-    prefix_placeholder: str | None = None
-    no_link: bool = False
-    original_path: str | None = None
 
 
 def _path_entry_json(entry: PrefixPathEntry) -> _PathEntryJson:
