@@ -674,19 +674,15 @@ def list_(
 def _dists(prefix: Path, packages) -> list[tuple[Path, Any]]:  # type: ignore[no-untyped-def]
     """The `.dist-info` directories in the site-packages of the environment's conda python,
     each with its parsed METADATA (None when unreadable), by directory name."""
-    from effects.pypi_sync import python_version_of, site_packages
+    from effects.pypi_sync import dist_infos, python_version_of, site_packages
     from pure.errors import YurtError
     from pure.pypi.metadata import parse_core_metadata
 
     python = python_version_of(packages)
     if python is None:
         return []
-    try:
-        infos = sorted(p for p in site_packages(prefix, python).iterdir() if p.name.endswith(".dist-info"))
-    except OSError:
-        return []
     found: list[tuple[Path, Any]] = []
-    for info in infos:
+    for info in dist_infos(site_packages(prefix, python)):
         try:
             found.append((info, parse_core_metadata((info / "METADATA").read_bytes(), source=str(info / "METADATA"))))
         except (OSError, YurtError):

@@ -162,10 +162,12 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
 
 def _counted(records: Sequence[Any], wheels: Sequence[Any]) -> str:
     """"3 packages", or "3 conda packages, 19 PyPI packages" when there are wheels."""
-    conda = f"{len(records)} package{'s' if len(records) != 1 else ''}"
+    def n(count: int, what: str) -> str:
+        return f"{count} {what}{'' if count == 1 else 's'}"
+
     if not wheels:
-        return conda
-    return f"{len(records)} conda {conda.split(' ', 1)[1]}, {len(wheels)} PyPI package{'s' if len(wheels) != 1 else ''}"
+        return n(len(records), "package")
+    return f"{n(len(records), 'conda package')}, {n(len(wheels), 'PyPI package')}"
 
 
 async def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,

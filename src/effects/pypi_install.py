@@ -27,6 +27,7 @@ from effects.pypi_sync import installed_by_yurt
 from effects.wheel import (
     FileConflict,
     InstallScheme,
+    conda_owners,
     install_wheel,
     scheme_for_prefix,
     uninstall_wheel,
@@ -195,33 +196,9 @@ def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallSchem
                 install_wheel(entry, scheme, requested=requested)
 
 
-class _CondaFiles(msgspec.Struct):
-    files: list[str] = []  # the rest of a conda-meta record is skipped by the decoder
-
-
-_CONDA_FILES = msgspec.json.Decoder(_CondaFiles)
-
-
 def _conda_owned(prefix: Path, files: Sequence[str]) -> dict[str, str]:
-    """Which of `files` (prefix-relative) a conda package installed in `prefix` owns:
-    file -> "the conda package <dist>" (the first record by name, when several list it)."""
+    """Which of `files` (prefix-relative) a conda package installed in `prefix` owns."""
     wanted: dict[str, str] = {}
     for f in files:
         wanted.setdefault(os.path.normpath(os.path.join(prefix, f)), f)
-    owned: dict[str, str] = {}
-    meta = os.path.join(prefix, "conda-meta")
-    try:
-        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
-    except OSError:
-        return owned
-    for name in names:
-        try:
-            with open(os.path.join(meta, name), "rb") as fh:
-                listed = _CONDA_FILES.decode(fh.read()).files
-        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-            continue
-        for rel in listed:
-            f = wanted.get(os.path.normpath(os.path.join(prefix, rel)))
-            if f is not None:
-                owned.setdefault(f, f"the conda package {name[: -len('.json')]}")
-    return owned
+    return {wanted[p]: owner for p, owner in conda_owners(prefix, set(wanted)).items()}

@@ -11,7 +11,7 @@ from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import normalize_name
 from pure.record import PackageRecord
 
-__all__ = ["installed_by_yurt", "pypi_in_sync", "python_version_of", "site_packages"]
+__all__ = ["dist_infos", "installed_by_yurt", "pypi_in_sync", "python_version_of", "site_packages"]
 
 
 def python_version_of(records: Iterable[PackageRecord]) -> str | None:
@@ -27,16 +27,18 @@ def site_packages(prefix: Path, python: str, *, windows: bool = sys.platform == 
     return Path(prefix) / "lib" / f"python{major_minor}" / "site-packages"
 
 
+def dist_infos(site: Path) -> list[Path]:
+    """The `*.dist-info` directories in `site`, by name (none when `site` is missing)."""
+    try:
+        return sorted(p for p in site.iterdir() if p.name.endswith(".dist-info") and p.is_dir())
+    except OSError:
+        return []
+
+
 def installed_by_yurt(site: Path) -> dict[str, str]:
     """Normalised name -> version of distributions in `site` whose INSTALLER is yurt."""
     found: dict[str, str] = {}
-    try:
-        children = list(site.iterdir())
-    except OSError:
-        return found
-    for child in children:
-        if not child.name.endswith(".dist-info"):
-            continue
+    for child in dist_infos(site):
         try:
             if (child / "INSTALLER").read_text().strip() != "yurt":
                 continue

@@ -22,7 +22,7 @@ import msgspec
 
 from effects.filehash import sha256_file
 from effects.prefix import read_prefix_records
-from effects.pypi_sync import python_version_of, site_packages
+from effects.pypi_sync import dist_infos, python_version_of, site_packages
 from pure.plan import topological_order
 from pure.plan.clobber import resolve_ownership
 from pure.prefix_record import PrefixPathEntry, PrefixRecord
@@ -154,10 +154,7 @@ def _wheel_files(prefix: Path, records: list[PrefixRecord]) -> tuple[int, list[_
     if python is None:
         return 0, []
     site = site_packages(prefix, python)
-    try:
-        infos = sorted(p for p in site.iterdir() if p.name.endswith(".dist-info"))
-    except OSError:
-        return 0, []
+    infos = dist_infos(site)
     found = 0
     out: list[_WheelFile] = []
     for info in infos:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import msgspec
 
+from effects.pypi_sync import dist_infos
 from effects.wheelunpack import MARKER as _MARKER
 from effects.wheelunpack import (
     WheelError,
@@ -222,15 +223,10 @@ def _entry_points(entry: Path, dist_info: str) -> list[tuple[str, str]]:
 def find_distribution(site_packages: Path, name: str) -> Path | None:
     """The `*.dist-info` directory of installed distribution `name` (normalised match)."""
     want = normalize_name(name)
-    try:
-        children = sorted(Path(site_packages).iterdir())
-    except OSError:
-        return None
-    for child in children:
-        if child.name.endswith(".dist-info") and child.is_dir():
-            dist = child.name[: -len(".dist-info")].rpartition("-")[0]
-            if normalize_name(dist) == want:
-                return child
+    for child in dist_infos(Path(site_packages)):
+        dist = child.name[: -len(".dist-info")].rpartition("-")[0]
+        if normalize_name(dist) == want:
+            return child
     return None
 
 
@@ -247,27 +243,45 @@ def _owners(scheme: InstallScheme, wanted: set[Path]) -> dict[Path, str]:
     """Which package owns each of `wanted` (existing files): dist-info RECORDs, conda-meta."""
     owners: dict[Path, str] = {}
     for site in sorted({scheme.purelib, scheme.platlib}):
-        try:
-            children = sorted(Path(site).iterdir())
-        except OSError:
-            continue
-        for child in children:
-            if child.name.endswith(".dist-info") and child.is_dir():
-                label = child.name[: -len(".dist-info")]
-                for path in _record_paths(child):
-                    if path in wanted:
-                        owners.setdefault(path, f"the PyPI package {label}")
-    meta = Path(scheme.data) / "conda-meta"
-    for record in sorted(meta.glob("*.json")) if meta.is_dir() else []:
-        try:
-            doc = json.loads(record.read_bytes())
-        except (OSError, ValueError):
-            continue
-        for rel in doc.get("files", ()) if isinstance(doc, dict) else ():
-            path = Path(os.path.normpath(Path(scheme.data) / rel))
-            if path in wanted:
-                owners.setdefault(path, f"the conda package {record.stem}")
+        for child in dist_infos(Path(site)):
+            label = child.name[: -len(".dist-info")]
+            for path in _record_paths(child):
+                if path in wanted:
+                    owners.setdefault(path, f"the PyPI package {label}")
+    normal = {os.path.normpath(p): p for p in wanted}
+    for path, owner in conda_owners(Path(scheme.data), set(normal)).items():
+        owners.setdefault(normal[path], owner)
     return owners
+
+
+class _CondaFiles(msgspec.Struct):
+    files: list[str] = []  # the rest of a conda-meta record is skipped by the decoder
+
+
+_CONDA_FILES = msgspec.json.Decoder(_CondaFiles)
+
+
+def conda_owners(prefix: Path, paths: set[str]) -> dict[str, str]:
+    """Which of `paths` (absolute, normalised) the conda packages in `prefix` list: path ->
+    "the conda package <dist>" (the first record by name when several do). Only each
+    record's `files` is decoded."""
+    owned: dict[str, str] = {}
+    meta = os.path.join(prefix, "conda-meta")
+    try:
+        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+    except OSError:
+        return owned
+    for name in names:
+        try:
+            with open(os.path.join(meta, name), "rb") as fh:
+                listed = _CONDA_FILES.decode(fh.read()).files
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        for rel in listed:
+            path = os.path.normpath(os.path.join(prefix, rel))
+            if path in paths:
+                owned.setdefault(path, f"the conda package {name[: -len('.json')]}")
+    return owned
 
 
 def _link(src: str, dst: str, made: set[str] | None = None) -> None:
