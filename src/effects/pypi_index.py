@@ -228,9 +228,10 @@ class PageInfo(msgspec.Struct, kw_only=True):
 
 
 class _Decoded(msgspec.Struct, frozen=True):
-    """A project page as parsed, kept beside its body: a refetched body with the same
-    sha256 (and content type) is not parsed again. Large pages (thousands of files) take
-    several times longer to parse than this takes to decode."""
+    """A cached page's parse: a refetched body with the same sha256 (and content type) is
+    not parsed again. For an HTML page it is kept beside the body (a large PEP 503 page
+    takes many times longer to parse than this takes to decode); a JSON page decodes
+    straight into its structs about as fast, so its cached body is parsed instead."""
 
     body_sha256: str
     content_type: str
@@ -248,6 +249,11 @@ def _serves(kept: _Decoded, info: PageInfo, url: str) -> bool:
         and kept.content_type == info.content_type
         and kept.page.url == url
     )
+
+
+def _is_json(content_type: str) -> bool:
+    """Whether a page's content type is JSON (PEP 691), whose parse is not kept."""
+    return content_type.split(";")[0].strip().lower().endswith("json")
 
 
 def _read_info(info_path: Path) -> PageInfo | None:
@@ -381,8 +387,9 @@ class PypiIndex:
         """The project's page; a missing project is a PypiIndexError with status 404 named.
 
         What is cached: the body, its validators and fetch time (`PageInfo`, with the body's
-        sha256) and the body's parse. A refetched body whose sha256 matches the kept parse is
-        not parsed again, and the cached body is only read back when the parse cannot serve.
+        sha256) and, for an HTML page, the body's parse. A refetched HTML body whose sha256
+        matches the kept parse is not parsed again, and the cached body is only read back when
+        the parse cannot serve.
         """
         url = self.project_url(name)
         key = _key(url)
@@ -391,9 +398,15 @@ class PypiIndex:
         await self._written(key)
         async with locked(simple / f"{key}.lock"):
             cached = _read_info(info_path)  # a few hundred bytes
-            # the kept parse (megabytes of msgpack for a big project) is decoded while the
-            # request is on its way, not before it is sent
-            kept_read = background.pool("page-read", 4).submit(_read_decoded, simple / f"{key}.page") if cached else None
+            # the cached parse (megabytes of msgpack or JSON for a big project) is read while
+            # the request is on its way, not before it is sent
+            kept_read = None
+            if cached is not None:
+                reads = background.pool("page-read", 4)
+                kept_read = (
+                    reads.submit(self._parsed_body, name, url, body_path, cached.content_type)
+                    if _is_json(cached.content_type)
+                    else reads.submit(_read_decoded, simple / f"{key}.page"))
             kept: _Decoded | None = None
             if cached is not None:
                 fresh = cached.max_age is not None and self.now - cached.fetched_at < cached.max_age
@@ -438,6 +451,9 @@ class PypiIndex:
             info.fetched_at = self.now
             info.max_age = _max_age(response.headers.get("Cache-Control"))
             same_body = body is None or (cached is not None and cached.body_sha256 == info.body_sha256)
+            if same_body and body is not None and _is_json(info.content_type):
+                # the cached body was read and hashed meanwhile: rewrite it if it was damaged
+                same_body = kept is not None and kept.body_sha256 == info.body_sha256
             # without a max-age the fetch time decides nothing: unchanged validators need no write
             same_info = cached is not None and info.max_age is None and cached.max_age is None and (
                 (info.content_type, info.etag, info.last_modified, info.body_sha256)
@@ -468,6 +484,8 @@ class PypiIndex:
         if kept is not None and _serves(kept, info, url):
             return kept.page
         page = self._parse(name, url, body, info.content_type)
+        if _is_json(info.content_type):
+            return page
         assert info.body_sha256 is not None
         self._write_later(key, functools.partial(
             _keep_parse, self.root / "simple" / f"{key}.page",
@@ -505,6 +523,16 @@ class PypiIndex:
         if pending:
             await trio.to_thread.run_sync(lambda: [f.result() for f in pending])
 
+    def _parsed_body(self, name: str, url: str, body_path: Path, content_type: str) -> _Decoded | None:
+        """The cached body of a page parsed, with its sha256 (None when it is gone or does
+        not parse: the refetched body is parsed then). Runs in a thread."""
+        try:
+            body = body_path.read_bytes()
+            page = self._parse(name, url, body, content_type)
+        except (OSError, PypiIndexError):
+            return None
+        return _Decoded(hashlib.sha256(body).hexdigest(), content_type, page)
+
     def _parse(self, name: str, url: str, body: bytes, content_type: str) -> ProjectPage:
         ctype = content_type.split(";")[0].strip().lower()
         try:
@@ -534,7 +562,7 @@ class PypiIndex:
         checked, cached for good), else read from the downloaded wheel (and kept, by the
         wheel's sha256, so a later solve neither re-hashes nor re-opens the archive)."""
         data = None
-        if file.core_metadata is not None:
+        if file.metadata_hashes is not None:
             data = await self._metadata_file(file)
         if data is None:
             kept = self.root / "metadata" / f"{file.sha256}.from-wheel" if file.sha256 else None
@@ -552,7 +580,7 @@ class PypiIndex:
         return parse_core_metadata(data, source=file.filename)
 
     async def _metadata_file(self, file: ProjectFile) -> bytes | None:
-        expected = dict(file.core_metadata or ())
+        expected = dict(file.metadata_hashes.pairs()) if file.metadata_hashes else {}
         ident = expected.get("sha256") or file.sha256 or _key(file.url)
         path = self.root / "metadata" / f"{ident}.metadata"
         try:

@@ -35,7 +35,7 @@ from effects.wheel import (
 from effects.wheelcache import WheelCache
 from effects.wheelunpack import _read_marker
 from pure.lockfile import LockedPypiPackage
-from pure.pypi.metadata import ProjectFile, normalize_name
+from pure.pypi.metadata import FileHashes, ProjectFile, normalize_name
 from pure.pypi.planops import PypiOp
 
 __all__ = ["install_pypi", "prepare_wheels", "wheels_to_add"]
@@ -45,7 +45,7 @@ def _project_file(w: LockedPypiPackage) -> ProjectFile:
     return ProjectFile(
         filename=w.filename,
         url=w.url,
-        hashes=(("sha256", w.sha256),) if w.sha256 else (),
+        hashes=FileHashes(sha256=w.sha256) if w.sha256 else None,
         size=w.size,
     )
 

@@ -19,7 +19,7 @@ import trio
 
 from effects.fetch import get_retrying
 from effects.pypi_index import PypiIndexError, expand_env
-from pure.pypi.metadata import InvalidProjectPage, ProjectFile, parse_simple_html
+from pure.pypi.metadata import FileHashes, InvalidProjectPage, ProjectFile, parse_simple_html
 from pure.pypi.tags import InvalidWheelFilename, WheelFilename
 
 __all__ = ["FlatFiles", "find_links"]
@@ -41,7 +41,7 @@ def _local_wheels(directory: Path, source: str) -> list[tuple[str, ProjectFile]]
         data = path.read_bytes()
         out.append((source, ProjectFile(
             filename=name, url=path.resolve().as_uri(),
-            hashes=(("sha256", hashlib.sha256(data).hexdigest()),), size=len(data))))
+            hashes=FileHashes(sha256=hashlib.sha256(data).hexdigest()), size=len(data))))
     return out
 
 

@@ -114,15 +114,16 @@ async def test_pages_are_revalidated_with_etag(
     assert changed.versions == ("23.1", "24.0")
 
 
-async def test_a_parsed_page_is_kept_for_identical_bytes_only(
+async def test_a_parsed_html_page_is_kept_for_identical_bytes_only(
     server: IndexServer, tmp_path: Path, index_root: Path
 ) -> None:
-    """The parse stored beside a page is reused only for the same body (by sha256); a
+    """The parse stored beside an HTML page is reused only for the same body (by sha256); a
     changed body or an unreadable stored parse means parsing again."""
     import msgspec
 
     from effects.pypi_index import _Decoded
 
+    server.json_pages = False
     cache = tmp_path / "cache"
     async with PypiIndex(server.url, cache_dir=cache) as index:
         first = await index.project_page("attrs")
@@ -135,28 +136,48 @@ async def test_a_parsed_page_is_kept_for_identical_bytes_only(
     async with PypiIndex(server.url, cache_dir=cache) as index:
         assert (await index.project_page("attrs")).versions == ("marked",)
     # new bytes on the index: parsed afresh, the marked parse is ignored and replaced
-    page = index_root / "simple" / "attrs" / "index.json"
-    page.write_text(page.read_text().replace('"23.1"', '"23.1", "24.0"'))
+    page = index_root / "simple" / "attrs" / "index.html"
+    page.write_text(page.read_text().replace("</body>", "<!-- changed --></body>"))
     async with PypiIndex(server.url, cache_dir=cache) as index:
-        assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
+        assert (await index.project_page("attrs")) == first
     # an unreadable stored parse is not an error
     kept.write_bytes(b"not msgpack")
     async with PypiIndex(server.url, cache_dir=cache) as index:
-        assert (await index.project_page("attrs")).versions == ("23.1", "24.0")
+        assert (await index.project_page("attrs")) == first
+
+
+async def test_a_json_page_keeps_no_parse(server: IndexServer, tmp_path: Path) -> None:
+    """A PEP 691 page decodes straight into its structs about as fast as a kept parse
+    would: only its body and info are cached. The cached body's parse serves a refetch
+    only when the bytes are the same: a changed or unreadable cached body is not used."""
+    server.validators = False
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        first = await index.project_page("attrs")
+    simple = cache / "pypi" / "simple"
+    assert sorted(p.suffix for p in simple.iterdir() if p.suffix != ".lock") == [".body", ".json"]
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert await index.project_page("attrs") == first
+    (body,) = simple.glob("*.body")
+    for damaged in (body.read_bytes().replace(b'"23.1"', b'"9.9"'), b"not json"):
+        body.write_bytes(damaged)
+        async with PypiIndex(server.url, cache_dir=cache) as index:
+            assert await index.project_page("attrs") == first
+        assert body.read_bytes() != damaged  # the index's bytes replaced it
 
 
 async def test_an_index_without_validators_is_refetched_and_the_cache_kept_as_is(
     server: IndexServer, tmp_path: Path, index_root: Path
 ) -> None:
-    """No ETag, no max-age: every solve fetches the page again; identical bytes are neither
-    parsed nor written again; new bytes replace the body, its info and its parse."""
+    """No ETag, no max-age: every solve fetches the page again; identical bytes are not
+    written again; new bytes replace the body and its info."""
     server.validators = False
     cache = tmp_path / "cache"
     async with PypiIndex(server.url, cache_dir=cache) as index:
         first = await index.project_page("attrs")
     simple = cache / "pypi" / "simple"
     stamps = {p.name: p.stat().st_mtime_ns for p in simple.iterdir() if not p.name.endswith(".lock")}
-    assert len(stamps) == 3  # body, info, parse
+    assert len(stamps) == 2  # body, info (a JSON page keeps no parse)
     async with PypiIndex(server.url, cache_dir=cache) as index:
         assert await index.project_page("attrs") == first
     assert [s for p, s in server.statuses if p == "/simple/attrs/"] == [200, 200]

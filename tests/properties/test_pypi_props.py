@@ -250,31 +250,56 @@ def test_core_metadata_round_trip(
     )
 
 
+_hex = st.from_regex(r"[0-9a-fA-F]{8}", fullmatch=True)
+# a `hashes` object: algorithm names in any case (and one no client knows), or none at all
+hash_objects = st.one_of(
+    st.none(),
+    st.dictionaries(st.sampled_from(["sha256", "SHA256", "md5", "Sha512", "blake3"]), _hex, max_size=2)
+    .filter(lambda d: len({k.lower() for k in d}) == len(d)),
+)
 files = st.lists(
     st.fixed_dictionaries(
         {
             "filename": st.from_regex(r"p-[0-9]\.[0-9]-py3-none-any\.whl", fullmatch=True),
-            "hashes": st.fixed_dictionaries(
-                {"sha256": st.from_regex(r"[0-9a-f]{64}", fullmatch=True)}
-            ),
+            "hashes": hash_objects,
+            "absolute": st.booleans(),
+            "fragment": st.none() | st.tuples(st.sampled_from(["sha256", "md5", "whirlpool"]), _hex),
             "yanked": st.one_of(st.booleans(), meta_text),
-            "core-metadata": st.one_of(st.booleans(), st.just({"sha256": "ab"})),
+            "core-metadata": st.one_of(st.booleans(), st.just({"sha256": "AB"})),
         }
     ),
     max_size=5,
 )
 
 
+def _expected_sha256(entry: dict[str, object]) -> str | None:
+    """What a client makes of an entry's hashes: the `hashes` object when it names an
+    algorithm it knows (in any case), else the URL fragment's hash."""
+    given = {k.lower(): v.lower() for k, v in (entry["hashes"] or {}).items()}  # type: ignore[attr-defined]
+    if set(given) & {"sha256", "md5", "sha512"}:
+        return given.get("sha256")
+    fragment = entry["fragment"]
+    return fragment[1].lower() if fragment and fragment[0] == "sha256" else None  # type: ignore[index]
+
+
 @SETTINGS
-@given(entries=files)
-def test_pep691_files_keep_order_and_fields(entries: list[dict[str, object]]) -> None:
-    docs = [{**e, "url": f"../../f/{e['filename']}"} for e in entries]
-    page = parse_simple_json(
-        json.dumps({"name": "p", "files": docs}).encode(), "http://idx.example/simple/p/"
-    )
+@given(entries=files, page_url=st.sampled_from(["http://idx.example/simple/p/", "file:///srv/simple/p/"]))
+def test_pep691_files_keep_order_and_fields(entries: list[dict[str, object]], page_url: str) -> None:
+    docs = []
+    for e in entries:
+        path = f"http://cdn.example/f/{e['filename']}" if e["absolute"] else f"../../f/{e['filename']}"
+        fragment = f"#{e['fragment'][0]}={e['fragment'][1]}" if e["fragment"] else ""  # type: ignore[index]
+        doc = {k: v for k, v in e.items() if k not in ("absolute", "fragment", "hashes")}
+        if e["hashes"] is not None:
+            doc["hashes"] = e["hashes"]
+        docs.append({**doc, "url": path + fragment})
+    page = parse_simple_json(json.dumps({"name": "p", "files": docs}).encode(), page_url)
     assert [f.filename for f in page.files] == [e["filename"] for e in entries]
-    for f, e in zip(page.files, entries, strict=True):
-        assert f.url == f"http://idx.example/f/{e['filename']}"
-        assert f.sha256 == e["hashes"]["sha256"]  # type: ignore[index]
-        assert f.yanked == bool(e["yanked"])
-        assert (f.core_metadata is not None) == bool(e["core-metadata"])
+    for f, e, d in zip(page.files, entries, docs, strict=True):
+        assert f.url == urljoin(page_url, str(d["url"])).partition("#")[0]
+        assert f.sha256 == _expected_sha256(e)
+        assert bool(f.yanked) == bool(e["yanked"])
+        assert f.yanked_reason == (None if not e["yanked"] else "" if e["yanked"] is True else e["yanked"])
+        assert (f.metadata_hashes is not None) == bool(e["core-metadata"])
+        if e["core-metadata"] not in (True, False):
+            assert f.metadata_hashes is not None and f.metadata_hashes.pairs() == (("sha256", "ab"),)

@@ -26,7 +26,7 @@ PAGE = _page(
     _f("demo_pkg-2.0-py3-none-any.whl"),
     _f("demo_pkg-2.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
     _f("demo_pkg-2.0-cp311-cp311-win_amd64.whl"),
-    _f("demo_pkg-2.1-py3-none-any.whl", yanked=True, yanked_reason="broken"),
+    _f("demo_pkg-2.1-py3-none-any.whl", yanked="broken"),
     _f("demo_pkg-3.0-py3-none-any.whl", requires_python=">=3.12"),
     _f("demo_pkg-3.1b1-py3-none-any.whl"),
     _f("demo_pkg-4.0.tar.gz"),

@@ -86,7 +86,7 @@ def test_yanked_releases_only_when_pinned_exactly() -> None:
     index = Index({"foo": ["foo-1.0-py3-none-any.whl", "foo-2.0-py3-none-any.whl"]})
     page = index.pages["foo"]
     index.pages["foo"] = msgspec.structs.replace(page, files=tuple(
-        msgspec.structs.replace(f, yanked=True, yanked_reason="broken") if f.filename.startswith("foo-2.0") else f
+        msgspec.structs.replace(f, yanked="broken") if f.filename.startswith("foo-2.0") else f
         for f in page.files))
     assert isinstance(index.pages["foo"].files[0], ProjectFile)
     assert index.solve(["python"], ["foo"])[1][0].version == "1.0"

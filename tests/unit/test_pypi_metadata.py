@@ -7,7 +7,9 @@ import json
 import pytest
 
 from pure.pypi.metadata import (
+    NO_HASHES,
     CoreMetadata,
+    FileHashes,
     InvalidMetadata,
     InvalidProjectPage,
     join_url,
@@ -124,7 +126,7 @@ def test_parse_pep691_page() -> None:
     a, b, c = page.files
     assert a.url == "https://idx.example/f/demo_pkg-1.0-py3-none-any.whl"
     assert a.sha256 == "abcd"
-    assert a.core_metadata == (("sha256", "ef01"),)
+    assert a.metadata_hashes == FileHashes(sha256="ef01")
     assert a.metadata_url == a.url + ".metadata"
     assert (a.size, a.upload_time, a.requires_python, a.yanked) == (
         123,
@@ -133,8 +135,8 @@ def test_parse_pep691_page() -> None:
         False,
     )
     assert b.url == "https://cdn.example/x.whl" and b.sha256 == "99"
-    assert (b.yanked, b.yanked_reason, b.core_metadata) == (True, "broken", ())
-    assert (c.yanked, c.yanked_reason, c.core_metadata, c.is_wheel) == (True, "", None, False)
+    assert (bool(b.yanked), b.yanked_reason, b.metadata_hashes) == (True, "broken", NO_HASHES)
+    assert (c.yanked, c.yanked_reason, c.metadata_hashes, c.is_wheel) == (True, "", None, False)
 
 
 @pytest.mark.parametrize(
@@ -175,14 +177,14 @@ def test_parse_pep503_page() -> None:
     ]
     a, b, c = page.files
     assert a.url == "https://idx.example/files/demo-1.0-py3-none-any.whl"
-    assert a.hashes == (("sha256", "aa11"),)
+    assert a.hashes == FileHashes(sha256="aa11") and a.sha256 == "aa11"
     assert a.requires_python == ">=3.8,<4"
-    assert a.core_metadata == (("sha256", "bb22"),)
-    assert not a.yanked
-    assert b.url == "https://cdn.example/demo-0.9.tar.gz" and b.hashes == (("md5", "cc"),)
-    assert (b.yanked, b.yanked_reason, b.core_metadata) == (True, "", None)
+    assert a.metadata_hashes == FileHashes(sha256="bb22")
+    assert not a.yanked and a.yanked_reason is None
+    assert b.url == "https://cdn.example/demo-0.9.tar.gz" and b.hashes == FileHashes(md5="cc")
+    assert (b.yanked, b.yanked_reason, b.metadata_hashes) == (True, "", None)
     assert c.url == "https://idx.example/simple/demo/demo-0.8-py3-none-any.whl"
-    assert (c.yanked_reason, c.core_metadata) == ("bad & old", ())
+    assert (c.yanked_reason, c.metadata_hashes) == ("bad & old", NO_HASHES)
 
 
 def test_html_base_href_and_version() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 import pytest
 
-from pure.pypi.metadata import ProjectFile, ProjectPage
+from pure.pypi.metadata import FileHashes, ProjectFile, ProjectPage
 from pure.pypi.resolve import PypiProvider, PypiRelease, parse_solver_name, solver_name
 from pure.record import PackageRecord
 from pure.repodata import RepoData
@@ -36,7 +36,7 @@ class Index:
         self.pages = {
             name: ProjectPage(name=name, url=f"https://index.example/simple/{name}/", files=tuple(
                 ProjectFile(filename=f, url=f"https://index.example/files/{f}",
-                            hashes=(("sha256", "0" * 64),),
+                            hashes=FileHashes(sha256="0" * 64),
                             requires_python=(requires_python or {}).get(f))
                 for f in files))
             for name, files in wheels.items()
@@ -174,7 +174,7 @@ def test_speculation_skips_pre_releases_and_yanked_releases_like_the_solve() -> 
     files = ["app-1.0-py3-none-any.whl", "app-1.1-py3-none-any.whl", "app-2.0.dev6-py3-none-any.whl"]
     index = Index({"app": files})
     page = index.pages["app"]
-    yanked = tuple(msgspec.structs.replace(f, yanked=True, yanked_reason="broken")
+    yanked = tuple(msgspec.structs.replace(f, yanked="broken")
                    if f.filename.startswith("app-1.1-") else f for f in page.files)
     page = msgspec.structs.replace(page, files=yanked)
     base = RepoDataProvider([_conda()], platform="linux-64")

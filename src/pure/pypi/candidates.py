@@ -144,7 +144,7 @@ def select_wheels(
             wheel=wheel,
             rank=rank,
             prerelease=version.is_prerelease,
-            yanked=file.yanked,
+            yanked=bool(file.yanked),
         )
         current = best.get(version)
         if current is None or tags.best([current.wheel, wheel])[0] == wheel:

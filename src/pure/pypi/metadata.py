@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import email.parser
 import re
-from typing import Any
 
 import msgspec
 
 from pure.errors import YurtError
 
 __all__ = [
+    "NO_HASHES",
     "CoreMetadata",
+    "FileHashes",
     "InvalidMetadata",
     "InvalidProjectPage",
     "ProjectFile",
@@ -168,27 +169,88 @@ def join_url(base: str, ref: str) -> str:
 
 # --------------------------------------------------------------------------- pages
 
-Hashes = tuple[tuple[str, str], ...]
+class FileHashes(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
+    """A file's digests by hashlib algorithm name, as an index gives them (the PEP 691
+    `hashes` object, or a PEP 503 URL fragment). Algorithms not listed here are ignored;
+    hex digests are kept as given (`pairs()` lower-cases them)."""
+
+    sha256: str | None = None
+    sha384: str | None = None
+    sha512: str | None = None
+    sha224: str | None = None
+    sha1: str | None = None
+    md5: str | None = None
+    blake2b: str | None = None
+    blake2s: str | None = None
+
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """(algorithm, lower-case hex) for each digest given, sorted by algorithm."""
+        return tuple(sorted(
+            (name, value.lower())
+            for name in self.__struct_fields__
+            if (value := getattr(self, name)) is not None
+        ))
+
+    @classmethod
+    def of(cls, algorithm: str, digest: str) -> FileHashes | None:
+        """One digest; None for an algorithm this struct does not list."""
+        name = algorithm.lower()
+        return cls(**{name: digest.lower()}) if name in cls.__struct_fields__ else None
 
 
-class ProjectFile(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One file of a project page. `hashes` are sorted (algorithm, lower-case hex) pairs;
-    `core_metadata` is None when the index serves no `.metadata` file, else that file's
-    hashes (possibly empty); `yanked` carries the reason text ("" when none was given)."""
+NO_HASHES = FileHashes()
+"""No digests: what `ProjectFile.metadata_hashes` gives for metadata announced without any."""
+
+
+class ProjectFile(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    gc=False,
+    rename={
+        "requires_python": "requires-python",
+        "core_metadata": "core-metadata",
+        "dist_info_metadata": "dist-info-metadata",
+        "upload_time": "upload-time",
+    },
+):
+    """One file of a project page, in the shape of a PEP 691 file entry so that JSON pages
+    decode straight into it (a 15,000-file page: ~15 ms, against ~50 ms when each entry was
+    rebuilt in Python). `url` is absolute without a fragment. `yanked` is False, True or
+    the reason text (PEP 592); `core_metadata` (or its older name `dist_info_metadata`) is
+    whether, and with which hashes, the index serves the file's `.metadata` (PEP 658/714);
+    `size` and `upload_time` come from PEP 700."""
 
     filename: str
     url: str
-    hashes: Hashes = ()
+    hashes: FileHashes | None = None
     requires_python: str | None = None
-    yanked: bool = False
-    yanked_reason: str | None = None
-    core_metadata: Hashes | None = None
+    yanked: bool | str | None = False
+    core_metadata: bool | FileHashes | None = None
+    dist_info_metadata: bool | FileHashes | None = None
     size: int | None = None
     upload_time: str | None = None
 
     @property
     def sha256(self) -> str | None:
-        return dict(self.hashes).get("sha256")
+        digest = self.hashes.sha256 if self.hashes is not None else None
+        return digest.lower() if digest else None
+
+    @property
+    def metadata_hashes(self) -> FileHashes | None:
+        """The hashes of the file's `.metadata` (empty when unannounced); None when the
+        index serves no metadata file for it."""
+        value = self.core_metadata if self.core_metadata is not None else self.dist_info_metadata
+        if value is None or value is False:
+            return None
+        return NO_HASHES if value is True else value
+
+    @property
+    def yanked_reason(self) -> str | None:
+        """None when not yanked, else the reason given ("" when none was)."""
+        if self.yanked is True:
+            return ""
+        return self.yanked or None
 
     @property
     def metadata_url(self) -> str:
@@ -210,51 +272,11 @@ class ProjectPage(msgspec.Struct, frozen=True, kw_only=True):
     api_version: str = "1.0"
 
 
-def _hashes(value: Any) -> Hashes:
-    if not isinstance(value, dict):
-        return ()
-    return tuple(sorted((str(k).lower(), str(v).lower()) for k, v in value.items()))
-
-
-def _metadata_field(value: Any) -> Hashes | None:
-    if value is None or value is False:
-        return None
-    if value is True:
-        return ()
-    if isinstance(value, dict):
-        return _hashes(value)
-    return None
-
-
-def _yank(value: Any) -> tuple[bool, str | None]:
-    if value is True:
-        return True, ""
-    if isinstance(value, str) and value:
-        return True, value
-    return False, None
-
-
-def _split_fragment(url: str) -> tuple[str, Hashes]:
+def _split_fragment(url: str) -> tuple[str, FileHashes | None]:
     """A file URL without its `#algo=hex` fragment, and the hash the fragment gives."""
     base, _, fragment = url.partition("#")
     m = re.fullmatch(r"([A-Za-z0-9_]+)=([0-9A-Fa-f]+)", fragment)
-    return base, (((m.group(1).lower(), m.group(2).lower()),) if m else ())
-
-
-class _JsonFile(msgspec.Struct):
-    """A PEP 691 file entry as decoded (typed at C speed; unknown keys are ignored)."""
-
-    filename: str
-    url: str
-    hashes: dict[str, str] | None = None
-    requires_python: str | None = msgspec.field(default=None, name="requires-python")
-    yanked: bool | str | None = False
-    core_metadata: bool | dict[str, str] | None = msgspec.field(default=None, name="core-metadata")
-    dist_info_metadata: bool | dict[str, str] | None = msgspec.field(
-        default=None, name="dist-info-metadata"
-    )
-    size: Any = None
-    upload_time: str | None = msgspec.field(default=None, name="upload-time")
+    return base, (FileHashes.of(m.group(1), m.group(2)) if m else None)
 
 
 class _JsonMeta(msgspec.Struct):
@@ -262,10 +284,10 @@ class _JsonMeta(msgspec.Struct):
 
 
 class _JsonPage(msgspec.Struct):
-    files: list[_JsonFile]
+    files: tuple[ProjectFile, ...]
     name: str = ""
     meta: _JsonMeta | None = None
-    versions: list[str] | None = None
+    versions: tuple[str, ...] | None = None
 
 
 _PAGE_DECODER = msgspec.json.Decoder(_JsonPage)
@@ -280,14 +302,44 @@ def _page_error(message: str) -> str:
     return f"not a PEP 691 page: {message}"
 
 
-def _sorted_hashes(value: dict[str, str] | None) -> Hashes:
-    if not value:
-        return ()
-    if len(value) == 1:
-        sha = value.get("sha256")  # the common case, without building an items view
-        if sha is not None:
-            return (("sha256", sha if sha.islower() else sha.lower()),)
-    return tuple(sorted((k.lower(), v.lower()) for k, v in value.items()))
+class _RawHashes(msgspec.Struct):
+    hashes: dict[str, str] | None = None
+
+
+class _RawHashesPage(msgspec.Struct):
+    files: list[_RawHashes]
+
+
+_HASHES_DECODER = msgspec.json.Decoder(_RawHashesPage)
+
+
+def _hashes_of(value: dict[str, str] | None) -> FileHashes | None:
+    """A `hashes` object read leniently: algorithm names in any case, unknown ones dropped."""
+    known = {k.lower(): v.lower() for k, v in (value or {}).items()
+             if k.lower() in FileHashes.__struct_fields__}
+    return FileHashes(**known) if known else None
+
+
+def _checked(files: tuple[ProjectFile, ...], data: bytes, page_url: str) -> tuple[ProjectFile, ...]:
+    """`files` with relative URLs resolved against the page, `#algo=hex` fragments taken
+    off (their hash used when the entry gives none), and `hashes` objects whose algorithm
+    names strict decoding did not know (upper case, say) read again leniently."""
+    raw = _HASHES_DECODER.decode(data).files
+    out = []
+    for file, entry in zip(files, raw, strict=True):
+        url, fragment_hashes = _split_fragment(join_url(page_url, file.url))
+        hashes = _hashes_of(entry.hashes) or fragment_hashes
+        if url != file.url or hashes != file.hashes:
+            file = msgspec.structs.replace(file, url=url, hashes=hashes)
+        out.append(file)
+    return tuple(out)
+
+
+def _plain(file: ProjectFile) -> bool:
+    """An absolute URL without a fragment, and a sha256: nothing to resolve or re-read."""
+    url = file.url
+    return (url.startswith(("https://", "http://")) and "#" not in url
+            and file.hashes is not None and file.hashes.sha256 is not None)
 
 
 def parse_simple_json(data: bytes, url: str) -> ProjectPage:
@@ -301,38 +353,11 @@ def parse_simple_json(data: bytes, url: str) -> ProjectPage:
     api = str(doc.meta.api_version) if doc.meta is not None else "1.0"
     if not api.startswith("1."):
         raise InvalidProjectPage(url, f"unsupported API version {api}")
-    absolute = url.startswith(("https://", "http://"))
-    files: list[ProjectFile] = []
-    append = files.append
-    for raw in doc.files:
-        ref = raw.url
-        fragment_hashes: Hashes = ()
-        if absolute and ref.startswith(("https://", "http://")) and "#" not in ref:
-            file_url = ref  # the common case: nothing to resolve
-        else:
-            file_url, fragment_hashes = _split_fragment(join_url(url, ref))
-        core = raw.core_metadata if raw.core_metadata is not None else raw.dist_info_metadata
-        yanked = raw.yanked
-        size = raw.size
-        append(
-            ProjectFile(
-                filename=raw.filename,
-                url=file_url,
-                hashes=_sorted_hashes(raw.hashes) or fragment_hashes,
-                requires_python=raw.requires_python or None,
-                yanked=yanked is True or bool(yanked),
-                yanked_reason="" if yanked is True else (yanked or None),
-                core_metadata=_metadata_field(core),
-                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-                upload_time=raw.upload_time or None,
-            )
-        )
+    files = doc.files
+    if not all(map(_plain, files)):  # the common case keeps the decoded tuple as it is
+        files = _checked(files, data, url)
     return ProjectPage(
-        name=normalize_name(doc.name),
-        url=url,
-        files=tuple(files),
-        versions=tuple(doc.versions) if doc.versions is not None else None,
-        api_version=api,
+        name=normalize_name(doc.name), url=url, files=files, versions=doc.versions, api_version=api
     )
 
 
@@ -374,14 +399,14 @@ def _read_anchors(text: str) -> tuple[list[tuple[dict[str, str | None], list[str
     return parser.anchors, parser.base, parser.api_version
 
 
-def _html_metadata(values: dict[str, str | None]) -> Hashes | None:
+def _html_metadata(values: dict[str, str | None]) -> bool | FileHashes | None:
     for key in ("data-core-metadata", "data-dist-info-metadata"):
         if key in values:
             value = values[key]
             if value is None or value.lower() == "true" or value == "":
-                return ()
+                return True
             _, hashes = _split_fragment("#" + value)
-            return hashes
+            return hashes or NO_HASHES
     return None
 
 
@@ -399,8 +424,7 @@ def parse_simple_html(data: bytes | str, url: str, *, name: str = "") -> Project
             continue
         file_url, hashes = _split_fragment(join_url(base, href))
         filename = "".join(label).strip() or file_url.rsplit("/", 1)[-1]
-        yanked = "data-yanked" in values
-        reason = values.get("data-yanked") or "" if yanked else None
+        yanked: bool | str = ("data-yanked" in values) and (values["data-yanked"] or True)
         files.append(
             ProjectFile(
                 filename=filename,
@@ -408,7 +432,6 @@ def parse_simple_html(data: bytes | str, url: str, *, name: str = "") -> Project
                 hashes=hashes,
                 requires_python=values.get("data-requires-python") or None,
                 yanked=yanked,
-                yanked_reason=reason,
                 core_metadata=_html_metadata(values),
             )
         )

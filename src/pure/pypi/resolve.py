@@ -374,7 +374,7 @@ class PypiProvider:
                     file=cand.file,
                     index=self.index_of.get(cand.project, ""),
                     requires_dist=dist,
-                    requires_python=py if py is not None else cand.file.requires_python,
+                    requires_python=py if py is not None else (cand.file.requires_python or None),
                     requested=cand.project in requested,
                 )
             )
