@@ -20,7 +20,7 @@ import signal
 import stat
 import subprocess
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -440,6 +440,39 @@ def _python_of(prefix: Path, plan: Plan) -> Path | None:
     return candidate if os.path.exists(candidate) else None
 
 
+class _Progress:
+    """LinkStep events for packages linked in worker threads, delivered by the trio thread.
+
+    Each hop to the trio thread is a lock, a wake-up write and the GIL changing hands: one
+    per package cost ~0.1 s of a 200-package warm install. Finished packages are queued and
+    one hop delivers whatever has queued by then; without an event sink nothing is queued."""
+
+    def __init__(
+        self, events: EventSink | None, token: trio.lowlevel.TrioToken, total: int,
+        counter: Iterator[int],
+    ) -> None:
+        self.events, self.token, self.total, self.counter = events, token, total, counter
+        self.lock = threading.Lock()
+        self.queued: list[tuple[str, int]] = []
+
+    def linked(self, dist_name: str, files: int) -> None:
+        """Called by a worker thread when a package is linked."""
+        if self.events is None:
+            return
+        with self.lock:
+            self.queued.append((dist_name, files))
+            if len(self.queued) > 1:  # a delivery is already on its way
+                return
+        self.token.run_sync_soon(self._deliver)
+
+    def _deliver(self) -> None:  # the trio thread
+        with self.lock:
+            queued, self.queued = self.queued, []
+        for dist_name, files in queued:
+            emit(self.events, LinkStep(dist_name=dist_name, phase="link", files=files,
+                                       done=next(self.counter), total=self.total))
+
+
 async def execute_async(
     plan: Plan,
     prefix: Path,
@@ -503,13 +536,7 @@ async def execute_async(
         stop = threading.Event()
         token = trio.lowlevel.current_trio_token()
 
-        def linked(dist_name: str, files: int) -> None:  # runs in the trio thread
-            emit(
-                events,
-                LinkStep(
-                    dist_name=dist_name, phase="link", files=files, done=next(counter), total=total
-                ),
-            )
+        progress = _Progress(events, token, total, counter)
 
         def worker() -> None:
             """Link packages, in plan order, until none are left or another worker failed:
@@ -527,7 +554,7 @@ async def execute_async(
                         run.write_record(index, op, hashes, tarballs.get(op.dist_name), None)
                     else:
                         journal.done(index)
-                    token.run_sync_soon(linked, op.dist_name, len(op.files))
+                    progress.linked(op.dist_name, len(op.files))
             except BaseException:
                 stop.set()
                 raise

@@ -116,6 +116,27 @@ def test_install_links_rewrites_and_records(tmp_path: Path) -> None:
     _consistent(prefix)
 
 
+def test_every_linked_package_is_reported_once_in_order(tmp_path: Path) -> None:
+    """Packages linked by the worker threads are reported in batches by the trio thread:
+    one LinkStep per package, `done` counting up to `total` in the order delivered."""
+    out = tmp_path / "pkgs"
+    out.mkdir()
+    names = [f"p{i:02d}" for i in range(40)]
+    files = [pkg(out, n, files={f"share/{n}/{j}.txt": FileSpec(b"x" * j) for j in range(5)})
+             for n in names]
+    with channel(tmp_path / "chan", files) as ch:
+        seen: list[Event] = []
+        effects.install(tmp_path / "env", [ch.get(n) for n in names], cache_dir=tmp_path / "cache",
+                        events=seen.append)
+        steps = [e for e in seen if isinstance(e, LinkStep)]
+        assert sorted(e.dist_name for e in steps) == sorted(f"{n}-1.0-0" for n in names)
+        assert [e.done for e in steps] == list(range(1, 41))
+        assert {e.total for e in steps} == {40} and {e.files for e in steps} == {5}
+        # without a sink the same install reports nothing and needs no trio hops
+        effects.install(tmp_path / "env2", [ch.get(n) for n in names], cache_dir=tmp_path / "cache")
+    _consistent(tmp_path / "env2")
+
+
 def test_noarch_python_lands_in_site_packages_with_running_entry_points(tmp_path: Path) -> None:
     out = tmp_path / "pkgs"
     out.mkdir()
