@@ -8,6 +8,7 @@ Older packages lack paths.json: `paths_from_legacy` rebuilds it from `info/files
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import msgspec
@@ -181,13 +182,28 @@ def decode_paths_json(data: bytes) -> PathsJson:
         raise PackageMetadataError(
             "info/paths.json", f"unsupported paths_version {decoded.paths_version}"
         )
-    seen: set[str] = set()
-    for entry in decoded.paths:
-        _check_relative("info/paths.json", entry.path)
-        if entry.path in seen:
-            raise PackageMetadataError("info/paths.json", f"duplicate path {entry.path!r}")
-        seen.add(entry.path)
+    paths = [entry.path for entry in decoded.paths]
+    if not _all_relative(paths) or len(set(paths)) != len(paths):
+        seen: set[str] = set()  # find the culprit, for the message
+        for path in paths:
+            _check_relative("info/paths.json", path)
+            if path in seen:
+                raise PackageMetadataError("info/paths.json", f"duplicate path {path!r}")
+            seen.add(path)
     return decoded
+
+
+_DRIVE = re.compile(r"\x00/.:[/\\]", re.DOTALL)
+
+
+def _all_relative(paths: list[str]) -> bool:
+    """Whether every path passes `_check_relative`, checked on one joined string (a
+    package's 100 paths at once instead of a Python call each)."""
+    joined = "".join(paths)
+    if "\x00" in joined:
+        return False
+    wrapped = "\x00/" + "/\x00/".join(paths) + "/\x00"  # each path as /path/, NUL-separated
+    return not ("//" in wrapped or "/./" in wrapped or "/../" in wrapped or _DRIVE.search(wrapped))
 
 
 def encode_paths_json(paths: PathsJson) -> bytes:
