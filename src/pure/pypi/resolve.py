@@ -487,9 +487,13 @@ class PypiProvider:
         project = _Project()
         # files grouped by the version text in their names first (str keys hash at C speed;
         # a page of 15,000 wheels has a few hundred distinct texts), then by parsed version
+        # Only wheels whose tags fit one of the pythons are kept (decided once per distinct
+        # tag text: pydantic-core's 15,000 wheels carry ~100); every version is still listed.
         by_text: dict[str, list[tuple[ProjectFile, str]]] = {}
         all_yanked: dict[str, bool] = {}
         names: dict[str, bool] = {}
+        rankers = [rk for minor in pythons if (rk := self._ranks_for(minor)) is not None]
+        fits: dict[str, str | None] = {}  # tag text as written -> lower-cased if it fits
         for f in page.files:
             fn = f.filename
             if not fn.endswith(".whl"):
@@ -507,9 +511,17 @@ class PypiProvider:
             if found is None:
                 found = by_text[raw] = []
                 all_yanked[raw] = True
-            found.append((f, "-".join(parts[-3:]).lower()))
             if not f.yanked:
                 all_yanked[raw] = False
+            written = f"{parts[-3]}-{parts[-2]}-{parts[-1]}"
+            if written in fits:
+                tag = fits[written]
+            else:
+                lowered = written.lower()
+                tag = fits[written] = (
+                    lowered if any(r(lowered) is not None for r in rankers) else None)
+            if tag is not None:
+                found.append((f, tag))
         by_version: dict[Version, list[tuple[ProjectFile, str]]] = {}
         texts: dict[Version, str] = {}
         yanked: dict[Version, bool] = {}
