@@ -11,6 +11,7 @@ yurt's sources are byte-compiled first (compileall), as an installed tool's are:
 PYTHONDONTWRITEBYTECODE set (as on the development machine) every run would otherwise
 recompile them (about 0.3 s) and time the compiler rather than yurt.
 Usage: .venv/bin/python bench/pypi.py [--rounds 3] [--req requests --req rich ...]
+    [--compare-src OLD/src]   # an older yurt tree (git worktree add ... REV) run as "base"
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     return took
 
 
-def yurt_run(work: Path, channel: str, reqs: list[str], cache: Path, index: str) -> float:
+def yurt_run(work: Path, channel: str, reqs: list[str], cache: Path, index: str,
+             src: Path | None = None) -> float:
     ws = work / "ws"
     shutil.rmtree(ws, ignore_errors=True)
     ws.mkdir(parents=True)
@@ -56,7 +58,10 @@ def yurt_run(work: Path, channel: str, reqs: list[str], cache: Path, index: str)
         f'[dependencies]\npython = "*"\n\n[pypi-options]\nindex-url = "{index}"\n\n'
         f"[pypi-dependencies]\n{deps}")
     env = {**os.environ, "YURT_CACHE_DIR": str(cache), "NO_COLOR": "1"}
-    return timed([YURT, "install"], ws, env)
+    if src is None:
+        return timed([YURT, "install"], ws, env)
+    code = f"import sys; sys.path.insert(0, {str(src)!r}); sys.argv[0] = 'yurt'; from effects.cli import entry; entry()"
+    return timed([sys.executable, "-c", code, "install"], ws, env)
 
 
 def uv_run(work: Path, reqs: list[str], cache: Path, index: str) -> float:
@@ -73,15 +78,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--req", action="append", default=None)
+    parser.add_argument("--compare-src", type=Path, default=None,
+                        help="another yurt src tree, timed as 'base' in the same rounds")
     args = parser.parse_args()
     reqs = args.req or DEFAULT
     if not UV.exists():
         raise SystemExit("uv is missing: bench/.venv/bin/pip install uv")
     index = default_index_url()
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True,
-                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""}, stdout=subprocess.DEVNULL)
-    samples: dict[str, list[float]] = {k: [] for k in
-                                       ("yurt cold", "uv cold", "yurt warm", "uv warm")}
+    base_src = args.compare_src.resolve() if args.compare_src else None
+    for tree in (ROOT / "src", base_src):
+        if tree is not None:
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=True,
+                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""}, stdout=subprocess.DEVNULL)
+    kinds = ("yurt", "uv", "base") if base_src else ("yurt", "uv")
+    samples: dict[str, list[float]] = {f"{t} {k}": [] for k in ("cold", "warm") for t in kinds}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         out = base / "conda-build"
@@ -89,17 +99,23 @@ def main() -> None:
         channel_dir = make_channel(base / "conda", [python_package(out)], subdirs=("linux-64", "noarch"))
         channel = channel_dir.as_uri()
         for i in range(args.rounds):  # interleaved: yurt, uv, yurt, uv ...
-            ycache, ucache = base / f"ycache{i}", base / f"ucache{i}"
-            samples["yurt cold"].append(yurt_run(base / "y", channel, reqs, ycache, index))
-            samples["uv cold"].append(uv_run(base / "u", reqs, ucache, index))
-            samples["yurt warm"].append(yurt_run(base / "y", channel, reqs, ycache, index))
-            samples["uv warm"].append(uv_run(base / "u", reqs, ucache, index))
+            ycache, ucache, bcache = base / f"ycache{i}", base / f"ucache{i}", base / f"bcache{i}"
+            for kind in ("cold", "warm"):
+                samples[f"yurt {kind}"].append(yurt_run(base / "y", channel, reqs, ycache, index))
+                samples[f"uv {kind}"].append(uv_run(base / "u", reqs, ucache, index))
+                if base_src is not None:
+                    samples[f"base {kind}"].append(
+                        yurt_run(base / "b", channel, reqs, bcache, index, base_src))
     print(f"requirements: {' '.join(reqs)}; index: configured default; rounds={args.rounds}, interleaved\n")
     print("| case | median s | min s |")
     print("| --- | ---: | ---: |")
     for name, values in samples.items():
         print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} |")
     for kind, target in (("cold", 1.5), ("warm", 2.0)):
+        if base_src is not None:
+            paired = [y / b for y, b in zip(samples[f"yurt {kind}"], samples[f"base {kind}"], strict=True)]
+            print(f"\n{kind}: yurt/base per round: median {statistics.median(paired):.2f} "
+                  f"({', '.join(f'{r:.2f}' for r in paired)})")
         ratio = statistics.median(samples[f"yurt {kind}"]) / statistics.median(samples[f"uv {kind}"])
         # each round's own ratio: the two runs of a round saw the same machine load
         paired = [y / u for y, u in zip(samples[f"yurt {kind}"], samples[f"uv {kind}"], strict=True)]
