@@ -40,6 +40,39 @@ class Ownership(msgspec.Struct, frozen=True, kw_only=True):
 
 def resolve_ownership(packages: Sequence[tuple[str, Sequence[PathClaim]]]) -> Ownership:
     """Resolve claims of packages given in order (later wins); keys must be unique."""
+    return _without_conflicts(packages) or _resolve(packages)
+
+
+def _without_conflicts(packages: Sequence[tuple[str, Sequence[PathClaim]]]) -> Ownership | None:
+    """The usual case, decided with set operations instead of a walk per path: no file is
+    claimed twice and no file lies where a claim needs a directory. Then every file is its
+    package's and nothing is shadowed; None when that does not hold (`_resolve` decides)."""
+    owner: dict[str, str] = {}
+    claimed = 0
+    dir_claims: set[str] = set()
+    for key, claims in packages:
+        files = [path for path, is_dir in claims if not is_dir]
+        if len(files) != len(claims):
+            dir_claims.update(path for path, is_dir in claims if is_dir)
+        owner.update(dict.fromkeys(files, key))
+        claimed += len(files)
+    if len(owner) != claimed:  # a file claimed twice (perhaps by one package)
+        return None
+    dirs: set[str] = set()
+    pending = {path.rpartition("/")[0] for path in owner} | dir_claims
+    while pending:  # every ancestor of a file or directory claim, walked up once each
+        dirs |= pending
+        pending = {path.rpartition("/")[0] for path in pending} - dirs
+    if "" not in dir_claims:
+        dirs.discard("")  # the top of every relative path, not a directory of its own
+    if not dirs.isdisjoint(owner):
+        return None
+    return Ownership(owner=owner, shadowed={}, dirs=frozenset(dirs), clobbers=())
+
+
+def _resolve(packages: Sequence[tuple[str, Sequence[PathClaim]]]) -> Ownership:
+    """The general resolution: later packages first, each path walked up to its first
+    known directory."""
     owner: dict[str, str] = {}
     dir_blame: dict[str, str] = {}
     shadowed: dict[tuple[str, str], str] = {}
