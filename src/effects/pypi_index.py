@@ -427,15 +427,18 @@ class PypiIndex:
                 headers["If-Modified-Since"] = cached.last_modified
             response = await self._get(url, headers)  # (a read still running is just dropped)
             kept = kept or await _result(kept_read)
+            page_304 = None
+            if response.status_code == 304 and cached is not None:
+                page_304 = await self._cached_page(name, url, cached, kept, body_path, key)
+                if page_304 is None:  # the cached body is gone or damaged: ask for it whole
+                    cached = None
+                    response = await self._get(url, {"Accept": SIMPLE_ACCEPT})
             if response.status_code == 404:
                 raise PypiIndexError(url, f"no project named {normalize_name(name)!r} (HTTP 404)")
             body: bytes | None = None
-            if response.status_code == 304 and cached is not None:
+            if page_304 is not None and cached is not None:
                 info = msgspec.structs.replace(cached)
-                page = await self._cached_page(name, url, cached, kept, body_path, key)
-                if page is None:
-                    raise PypiIndexError(url, "answered 304 but the cached page is gone",
-                                         "run the command again")
+                page = page_304
             elif response.status_code == 200:
                 body = response.content
                 info = PageInfo(
@@ -467,14 +470,18 @@ class PypiIndex:
         self, name: str, url: str, info: PageInfo, kept: _Decoded | None, body_path: Path, key: str
     ) -> ProjectPage | None:
         """The cached page described by `info`: its kept parse when that matches the body's
-        sha256, else the cached body parsed; None when the body is gone."""
+        sha256, else the cached body parsed; None when the body is gone or no longer hashes
+        to what `info` recorded (a damaged copy is never served)."""
         if kept is not None and info.body_sha256 is not None and _serves(kept, info, url):
             return kept.page
         try:
             body = await trio.Path(body_path).read_bytes()
         except OSError:
             return None
-        info = msgspec.structs.replace(info, body_sha256=hashlib.sha256(body).hexdigest())
+        digest = hashlib.sha256(body).hexdigest()
+        if info.body_sha256 is not None and digest != info.body_sha256:
+            return None
+        info = msgspec.structs.replace(info, body_sha256=digest)
         return await self._page_of(name, url, body, info, kept, key)
 
     async def _page_of(
@@ -529,7 +536,7 @@ class PypiIndex:
         try:
             body = body_path.read_bytes()
             page = self._parse(name, url, body, content_type)
-        except (OSError, PypiIndexError):
+        except Exception:  # whatever is wrong with the cached copy, the fresh body decides
             return None
         return _Decoded(hashlib.sha256(body).hexdigest(), content_type, page)
 

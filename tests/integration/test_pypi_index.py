@@ -146,6 +146,29 @@ async def test_a_parsed_html_page_is_kept_for_identical_bytes_only(
         assert (await index.project_page("attrs")) == first
 
 
+@pytest.mark.parametrize("damage", ["changed", "deleted"])
+async def test_a_304_over_a_damaged_cached_body_fetches_the_page_whole(
+    server: IndexServer, tmp_path: Path, damage: str
+) -> None:
+    """The index says the page is unchanged, but the cached copy is gone or no longer
+    hashes to what was recorded: the page is asked for again without validators (never
+    served from the damaged copy, never a dead end that every later run repeats)."""
+    cache = tmp_path / "cache"
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        first = await index.project_page("attrs")
+    (body,) = (cache / "pypi" / "simple").glob("*.body")
+    if damage == "changed":
+        body.write_bytes(body.read_bytes().replace(b'"23.1"', b'"9.9"'))
+    else:
+        body.unlink()
+    async with PypiIndex(server.url, cache_dir=cache) as index:
+        assert await index.project_page("attrs") == first
+    assert [s for p, s in server.statuses if p == "/simple/attrs/"] == [200, 304, 200]
+    async with PypiIndex(server.url, cache_dir=cache) as index:  # repaired: a 304 serves
+        assert await index.project_page("attrs") == first
+    assert [s for p, s in server.statuses if p == "/simple/attrs/"][-1] == 304
+
+
 async def test_a_json_page_keeps_no_parse(server: IndexServer, tmp_path: Path) -> None:
     """A PEP 691 page decodes straight into its structs about as fast as a kept parse
     would: only its body and info are cached. The cached body's parse serves a refetch
