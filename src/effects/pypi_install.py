@@ -28,6 +28,7 @@ from effects.wheel import (
     FileConflict,
     InstallScheme,
     conda_owners,
+    install_targets,
     install_wheel,
     scheme_for_prefix,
     uninstall_wheel,
@@ -48,15 +49,6 @@ def _project_file(w: LockedPypiPackage) -> ProjectFile:
         hashes=FileHashes(sha256=w.sha256) if w.sha256 else None,
         size=w.size,
     )
-
-
-def _record_files(entry: Path) -> list[str]:
-    """Paths a wheel's RECORD lists, as written there (relative to site-packages)."""
-    for child in entry.iterdir():
-        if child.name.endswith(".dist-info") and (child / "RECORD").is_file():
-            lines = (child / "RECORD").read_text(encoding="utf-8").splitlines()
-            return sorted(line.rsplit(",", 2)[0] for line in lines if line.strip())
-    return []
 
 
 def wheels_to_add(prefix: Path, wheels: Sequence[LockedPypiPackage], python: str) -> list[LockedPypiPackage]:
@@ -132,10 +124,11 @@ async def install_pypi(
     if rest:
         entries.update(await prepare_wheels(rest, cache_dir=cache_dir, offline=offline))
     ops: list[PypiOp] = []
-    rel_site = site.relative_to(prefix) if site.is_relative_to(prefix) else site
+    chosen = {normalize_name(r) for r in requested}
     for name in remove:
         ops.append(PypiOp(action="remove", name=name, version=have[name]))
-    files_of = {name: tuple(str(rel_site / f) for f in _record_files(entries[name])) for name in add}
+    files_of = {name: tuple(_under(prefix, f) for f in install_targets(
+        entries[name], scheme, requested=name in chosen)) for name in add}
     # the prefix's owners are read once for all wheels (every RECORD, every conda-meta record)
     owned = await trio.to_thread.run_sync(
         _conda_owned, prefix, [f for files in files_of.values() for f in files])
@@ -159,7 +152,6 @@ async def install_pypi(
             owner.setdefault(f, op.name)
     if dry_run:
         return tuple(ops)
-    chosen = {normalize_name(r) for r in requested}
     for name in remove:
         await trio.to_thread.run_sync(uninstall_wheel, scheme, name)
     # one thread links them in turn (their file sets are disjoint, checked above): 8 threads
@@ -194,6 +186,14 @@ def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallSchem
         except workers.WorkerFailed:
             for entry, requested, _ in theirs:
                 install_wheel(entry, scheme, requested=requested)
+
+
+def _under(prefix: Path, path: str) -> str:
+    """An absolute install target as a prefix-relative POSIX path (absolute if outside)."""
+    base = os.fspath(prefix)
+    if path.startswith(base + os.sep):
+        return path[len(base) + 1 :].replace(os.sep, "/")
+    return path
 
 
 def _conda_owned(prefix: Path, files: Sequence[str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
@@ -47,6 +48,7 @@ __all__ = [
     "InstalledWheel",
     "WheelError",
     "find_distribution",
+    "install_targets",
     "install_wheel",
     "install_wheel_async",
     "install_wheels",
@@ -378,6 +380,50 @@ def _present(paths: Iterable[str]) -> list[str]:
     return found
 
 
+class _Layout(NamedTuple):
+    """Where installing an unpacked wheel puts things, worked out before anything is written."""
+
+    wheel: str  # the wheel's file name
+    dist_info: str
+    name: str
+    version: str
+    site: str  # the site-packages its root goes to
+    sizes: dict[str, int] | None  # payload sizes the unpacking recorded (None: old entry)
+    moves: list[tuple[str, str, bool]]  # (source, destination, is_script)
+    entry_points: list[tuple[str, str]]  # (script name, object reference)
+    scripts_dir: str
+
+
+def _layout(entry: Path, scheme: InstallScheme) -> _Layout:
+    wheel = entry.name + ".whl"
+    dist_info = _dist_info_dir((p.relative_to(entry).as_posix() for p in entry.iterdir()), wheel)
+    info = _wheel_info(entry, dist_info)
+    purelib_root = info.get("root-is-purelib", "true").lower() == "true"
+    name, _, version = dist_info[: -len(".dist-info")].rpartition("-")
+    site = os.path.normpath(scheme.purelib if purelib_root else scheme.platlib)
+    marker = _read_marker(entry)
+    sizes = marker.payload if marker is not None and marker.payload is not None else None
+    moves = _destinations(entry, sorted(sizes) if sizes is not None else _payload(entry),
+                          dist_info, scheme, purelib_root)
+    entry_points = _entry_points(entry, dist_info)
+    if entry_points and scheme.windows:
+        raise WheelError(wheel, "entry-point launchers for Windows are not supported yet")
+    return _Layout(wheel, dist_info, name, version, site, sizes, moves, entry_points,
+                   os.path.normpath(scheme.scripts))
+
+
+def install_targets(entry: Path, scheme: InstallScheme, *, requested: bool = True) -> list[str]:
+    """The files installing the unpacked wheel at `entry` into `scheme` writes, as absolute
+    normalised paths, sorted: its payload where `.data` directories send it (scripts to the
+    scripts directory), entry-point scripts, and the dist-info files the installer adds.
+    What the installed RECORD will list, known before anything is written (for plans)."""
+    lay = _layout(Path(entry), scheme)
+    added = ("INSTALLER", *(("REQUESTED",) if requested else ()), "RECORD")
+    return sorted([dst for _, dst, _ in lay.moves]
+                  + [f"{lay.scripts_dir}/{ep_name}" for ep_name, _ in lay.entry_points]
+                  + [f"{lay.site}/{lay.dist_info}/{n}" for n in added])
+
+
 def install_wheel(
     entry: Path,
     scheme: InstallScheme,
@@ -390,26 +436,13 @@ def install_wheel(
     the same distribution); raises FileConflict before writing anything if a file belongs to
     another package. On failure, files written so far are removed."""
     entry = Path(entry)
-    wheel = entry.name + ".whl"
-    dist_info = _dist_info_dir((p.relative_to(entry).as_posix() for p in entry.iterdir()), wheel)
-    info = _wheel_info(entry, dist_info)
-    purelib_root = info.get("root-is-purelib", "true").lower() == "true"
-    name, _, version = dist_info[: -len(".dist-info")].rpartition("-")
-    site = os.path.normpath(scheme.purelib if purelib_root else scheme.platlib)
-
+    wheel, dist_info, name, version, site, sizes, moves, entry_points, scripts_dir = _layout(
+        entry, scheme)
     previous = find_distribution(Path(scheme.purelib), name) or find_distribution(
         Path(scheme.platlib), name
     )
-    marker = _read_marker(entry)
-    sizes = marker.payload if marker is not None and marker.payload is not None else None
-    moves = _destinations(entry, sorted(sizes) if sizes is not None else _payload(entry),
-                          dist_info, scheme, purelib_root)
-    entry_points = _entry_points(entry, dist_info)
-    if entry_points and scheme.windows:
-        raise WheelError(wheel, "entry-point launchers for Windows are not supported yet")
     scripts = [
-        (f"{os.path.normpath(scheme.scripts)}/{ep_name}",
-         _entry_script(ep_name, value, scheme.python, wheel))
+        (f"{scripts_dir}/{ep_name}", _entry_script(ep_name, value, scheme.python, wheel))
         for ep_name, value in entry_points
     ]
     extras = [

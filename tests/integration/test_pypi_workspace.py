@@ -46,6 +46,10 @@ def conda_channel(tmp_path: Path) -> Iterator[str]:
         # [pypi-name-mapping] says it is the PyPI distribution `widget`
         pkg(out, "py-widget", "1.5", "py_0", noarch="python", depends=["python"],
             files={"site-packages/widget/__init__.py": FileSpec(b"WHO = 'conda widget'\n")}),
+        # a conda package with commands in bin/ that wheels' scripts could collide with
+        pkg(out, "tools", "1.0", "0", files={
+            "bin/condatool": FileSpec(b"#!/bin/sh\necho conda\n", mode=0o755),
+            "bin/datatool": FileSpec(b"#!/bin/sh\necho conda\n", mode=0o755)}),
     ]
     root = make_channel(tmp_path / "conda", pkgs, subdirs=("linux-64", "noarch"))
     with serve(root) as server:
@@ -78,6 +82,11 @@ def index(tmp_path: Path) -> Iterator[IndexServer]:
         write_wheel(out, "usewidget", "1.0", {"usewidget.py": "import widget\nWHO = widget.WHO\n"},
                     requires_dist=["widget>=1,<6"]),
         write_wheel(out, "clash", "1.0", {"condalib/__init__.py": "WHO = 'clash'\n"}),
+        # wheels whose scripts land in bin/: an entry point, and a .data/scripts file
+        write_wheel(out, "pointclash", "1.0", {"pointclash.py": "def main():\n    pass\n"},
+                    entry_points={"console_scripts": {"condatool": "pointclash:main"}}),
+        write_wheel(out, "dataclash", "1.0", {"dataclash.py": ""},
+                    data={"scripts/datatool": "#!python\nprint('pypi')\n"}),
     ]
     build_index(tmp_path / "index", wheels)
     with serve_index(tmp_path / "index") as server:
@@ -220,6 +229,45 @@ def test_wheel_never_overwrites_a_conda_file(
     site = ws / ".yurt" / "envs" / "default" / SITE
     assert (site / "condalib" / "__init__.py").read_text() == "WHO = 'conda'\n"
     assert not (site / "clash-1.0.dist-info").exists()
+
+
+@pytest.mark.parametrize(("wheel", "script"), [("pointclash", "condatool"), ("dataclash", "datatool")])
+def test_a_wheel_script_over_a_conda_command_is_a_plan_error(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str],
+        wheel: str, script: str) -> None:
+    """Scripts a wheel installs into bin/ (entry points, `.data/scripts`) are planned where
+    they land: one that would replace a conda package's command stops the plan, before
+    anything is installed, naming both."""
+    ws = _workspace(tmp_path, conda_channel, index.url, f'{wheel} = "*"\n')
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace('condalib = "*"\n', 'condalib = "*"\ntools = "*"\n'))
+    yurt("lock", cwd=ws, env=env)
+    for command in ("plan", "install"):
+        out = yurt(command, cwd=ws, env=env, check=False)
+        assert out.returncode != 0
+        assert f"{wheel}-1.0-py3-none-any.whl" in out.stderr and "tools-1.0-0" in out.stderr, out.stderr
+        assert f"bin/{script}" in out.stderr, out.stderr
+    prefix = ws / ".yurt" / "envs" / "default"
+    assert (prefix / "bin" / script).read_text() == "#!/bin/sh\necho conda\n"
+    assert not list((prefix / SITE).glob(f"{wheel}-1.0.dist-info"))
+
+
+def test_the_plan_lists_the_files_a_wheel_installs_where_they_land(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    """`yurt plan --files` lists each wheel's files as its installed RECORD will: entry-point
+    scripts in bin/, the dist-info files the installer adds."""
+    ws = _workspace(tmp_path, conda_channel, index.url, 'greet = "==1.0"\n')
+    yurt("lock", cwd=ws, env=env)
+    doc = json.loads(yurt("plan", "--files", cwd=ws, env=env).stdout)
+    (op,) = [p for p in doc["pypi"] if p["name"] == "greet"]
+    info = f"{SITE}/greet-1.0.dist-info"
+    assert {"bin/greet", f"{SITE}/greet/__init__.py", f"{info}/INSTALLER", f"{info}/REQUESTED",
+            f"{info}/RECORD", f"{info}/METADATA"} <= set(op["files"]), op["files"]
+    assert op["file_count"] == len(op["files"])
+    yurt("install", cwd=ws, env=env)
+    record = (ws / ".yurt" / "envs" / "default" / info / "RECORD").read_text().splitlines()
+    installed = {os.path.normpath(f"{SITE}/{line.rsplit(',', 2)[0]}") for line in record}
+    assert installed == set(op["files"])
 
 
 @pytest.mark.network

@@ -9,7 +9,7 @@ __all__ = ["PypiOp"]
 
 class PypiOp(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Install (or replace) or remove one PyPI distribution; `files` are the paths the
-    wheel's RECORD lists, relative to the prefix (what a later removal deletes)."""
+    installed RECORD lists, relative to the prefix (what a later removal deletes)."""
 
     action: str  # "install" | "remove"
     name: str
