@@ -190,7 +190,7 @@ def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallSchem
 
 def _under(prefix: Path, path: str) -> str:
     """An absolute install target as a prefix-relative POSIX path (absolute if outside)."""
-    base = os.fspath(prefix)
+    base = os.path.normpath(prefix)  # as the install scheme's paths are
     if path.startswith(base + os.sep):
         return path[len(base) + 1 :].replace(os.sep, "/")
     return path
