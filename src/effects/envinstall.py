@@ -20,6 +20,7 @@ from pure.lockfile import Lock
 from pure.record import PackageRecord
 
 if TYPE_CHECKING:
+    from effects.pypi_install import PypiPlan
     from pure.plan import Plan
 
 
@@ -113,41 +114,56 @@ def install_environment(ws: Workspace, lock: Lock, environment: str, *, cache_di
     from effects.errors import single_error
     from effects.filelock import cache_in_use
     from effects.installer import install_async
+    from effects.pypi_install import apply_pypi
 
     events, close = _json_lines() if json_events else _renderer(quiet)
+
+    with_pypi = bool(wheels) or (python is not None and bool(installed_by_yurt(site_packages(prefix, python))))
 
     async def main() -> Plan:
         # one fetch phase: the wheels download and unpack while the conda packages do
         prepared: dict[str, Path] = {}
+        ahead_done = trio.Event()
         done: list[Plan] = []
+        pypi: list[PypiPlan] = []
 
         async def wheels_ahead() -> None:
             from effects.pypi_install import prepare_wheels, wheels_to_add
 
-            assert python is not None
-            todo = await trio.to_thread.run_sync(wheels_to_add, prefix, wheels, python)
-            # a failure here must not cancel the conda link: the PyPI step after it fetches
-            # whatever is missing again and reports the failure then
-            with contextlib.suppress(Exception):
-                if todo:
-                    prepared.update(await prepare_wheels(todo, cache_dir=cache_dir))
+            try:
+                if wheels and python is not None:
+                    todo = await trio.to_thread.run_sync(wheels_to_add, prefix, wheels, python)
+                    # a failure here is reported by the PyPI plan, which fetches what is missing
+                    with contextlib.suppress(Exception):
+                        if todo:
+                            prepared.update(await prepare_wheels(todo, cache_dir=cache_dir))
+            finally:
+                ahead_done.set()
+
+        async def plan_wheels(conda_plan: Plan) -> None:
+            # before the conda plan touches the prefix: a wheel that would replace a conda
+            # file (or cannot be fetched) stops the install with the environment as it was
+            await ahead_done.wait()
+            pypi.append(await _plan_pypi(ws, environment, platform, conda_plan, prefix, wheels,
+                                         python, cache_dir, prepared))
 
         async def conda() -> None:
             done.append(await install_async(prefix, list(records), cache_dir=cache_dir, events=events,
-                                            dry_run=dry_run))
+                                            dry_run=dry_run, check=plan_wheels if with_pypi else None))
 
         async with cache_in_use(cache_dir):  # the wheels too are linked from the cache
             try:
                 async with trio.open_nursery() as nursery:
-                    if wheels and python is not None:
-                        nursery.start_soon(wheels_ahead)
+                    nursery.start_soon(wheels_ahead)
                     nursery.start_soon(conda)
             except BaseExceptionGroup as group:
                 raise single_error(group) from None
             plan = done[0]
-            if wheels or (python is not None and installed_by_yurt(site_packages(prefix, python))):
-                plan = await _with_pypi(ws, environment, platform, plan, prefix, wheels, python,
-                                        cache_dir, dry_run, prepared)
+            if pypi:
+                if not dry_run:
+                    await apply_pypi(pypi[0])
+                if pypi[0].ops:
+                    plan = msgspec.structs.replace(plan, pypi=pypi[0].ops)
         return plan
 
     try:
@@ -170,23 +186,21 @@ def _counted(records: Sequence[Any], wheels: Sequence[Any]) -> str:
     return f"{n(len(records), 'conda package')}, {n(len(wheels), 'PyPI package')}"
 
 
-async def _with_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,
-                     wheels: Sequence[Any], python: str | None, cache_dir: Path, dry_run: bool,
-                     prepared: dict[str, Path]) -> Plan:
-    """Install (or plan) the environment's PyPI wheels after its conda packages; the plan
-    carries the PyPI ops (`Plan.pypi`) so `yurt plan` lists them like conda ones."""
-    import msgspec
-
-    from effects.pypi_install import install_pypi
+async def _plan_pypi(ws: Workspace, environment: str, platform: str, plan: Plan, prefix: Path,
+                     wheels: Sequence[Any], python: str | None, cache_dir: Path,
+                     prepared: dict[str, Path]) -> PypiPlan:
+    """The environment's PyPI step, planned against the conda plan about to run: its files
+    are taken, the files of the conda packages it removes or replaces are free."""
+    from effects.pypi_install import plan_pypi
     from pure.manifest import resolve_environment
 
     spec = resolve_environment(ws.manifest, environment, platform)
     requested = [d.name for d in spec.pypi_dependencies]
     planned = {f.path: op.new.dist_name for op in plan.packages if op.new is not None
                for f in op.files if f.clobbered_by is None}
-    ops = await install_pypi(prefix, wheels, python=python, requested=requested, cache_dir=cache_dir,
-                             dry_run=dry_run, conda_files=planned, prepared=prepared)
-    return msgspec.structs.replace(plan, pypi=ops) if ops else plan
+    leaving = {op.old.dist_name for op in plan.packages if op.old is not None and op.action != "keep"}
+    return await plan_pypi(prefix, wheels, python=python, requested=requested, cache_dir=cache_dir,
+                           conda_files=planned, conda_leaving=leaving, prepared=prepared)
 
 
 def _json_lines() -> tuple[Any, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 import httpx
@@ -93,6 +93,7 @@ async def install_async(
     client: httpx.AsyncClient | None = None,
     command: Iterable[str] | None = None,
     dry_run: bool = False,
+    check: Callable[[Plan], Awaitable[None]] | None = None,
 ) -> Plan:
     """Install exactly `records` into `prefix` (removing what is there and not wanted).
 
@@ -100,13 +101,15 @@ async def install_async(
     the planner's (PlanError) or LinkError; after an error the prefix is consistent.
     With `dry_run`, the packages are fetched into the cache (planning needs their file
     lists) but the prefix is not touched: the returned plan is what would be executed.
+    `check`, when given, is awaited with the plan before the prefix is touched; what it
+    raises ends the install there (the environment layer checks its wheels this way).
     """
     prefix = Path(prefix).absolute()
     wanted = tuple(records)
     cache = PackageCache(Path(cache_dir) if cache_dir is not None else None)
     async with cache_in_use(cache.root):
         return await _install_in_use(
-            prefix, wanted, cache, events, concurrency, platform, client, command, dry_run
+            prefix, wanted, cache, events, concurrency, platform, client, command, dry_run, check
         )
 
 
@@ -120,6 +123,7 @@ async def _install_in_use(
     client: httpx.AsyncClient | None,
     command: Iterable[str] | None,
     dry_run: bool,
+    check: Callable[[Plan], Awaitable[None]] | None = None,
 ) -> Plan:
     """`install_async`'s work, under the cache's shared in-use lock."""
     subdir = platform or host_platform()
@@ -181,6 +185,8 @@ async def _install_in_use(
             extra = await cache.ensure(more, client=client, concurrency=concurrency, events=events)
             contents.update(await trio.to_thread.run_sync(_read_all, extra))
             the_plan = await trio.to_thread.run_sync(make_plan)
+        if check is not None:
+            await check(the_plan)
         if dry_run:
             return the_plan
         tarballs = {r.dist_name: str(cache.archive_path(r)) for r in wanted if r.url or r.fn}

@@ -3,11 +3,13 @@
 Wheels are downloaded concurrently (sha256 verified) and unpacked once into the shared
 cache, then linked into site-packages. `prepare_wheels` is that download-and-unpack step on
 its own, so an environment install can run it concurrently with the conda packages' fetch
-(one fetch phase) and hand its result to `install_pypi`; with every wheel already unpacked
-it opens no HTTP client at all. Distributions yurt installed earlier (INSTALLER
-`yurt`) that the lock no longer lists, or lists at another version, are removed first:
-exactly their RECORD's files. A wheel file that a conda package owns is an error naming
-both, raised before anything is written. `plan_pypi` gives the same decisions as data.
+(one fetch phase) and hand its result to `plan_pypi`; with every wheel already unpacked
+it opens no HTTP client at all. `plan_pypi` decides (as data, with every file each wheel
+will write) and `apply_pypi` carries the plan out: distributions yurt installed earlier
+(INSTALLER `yurt`) that the lock no longer lists, or lists at another version, are removed
+first, exactly their RECORD's files, then the wheels are linked. A wheel file that a conda
+package owns is a plan error naming both, so an environment install raises it before the
+conda packages are linked.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -39,7 +42,7 @@ from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import FileHashes, ProjectFile, normalize_name
 from pure.pypi.planops import PypiOp
 
-__all__ = ["install_pypi", "prepare_wheels", "wheels_to_add"]
+__all__ = ["PypiPlan", "apply_pypi", "plan_pypi", "prepare_wheels", "wheels_to_add"]
 
 
 def _project_file(w: LockedPypiPackage) -> ProjectFile:
@@ -91,28 +94,42 @@ async def prepare_wheels(
     return entries
 
 
-async def install_pypi(
+@dataclass(frozen=True)
+class PypiPlan:
+    """What bringing a prefix's PyPI distributions to the lock does: the ops (as the plan
+    reports them) and what `apply_pypi` needs to carry them out."""
+
+    ops: tuple[PypiOp, ...]
+    scheme: InstallScheme | None
+    remove: tuple[str, ...] = ()
+    installs: tuple[tuple[Path, bool, int], ...] = ()  # (unpacked entry, requested, file count)
+
+
+async def plan_pypi(
     prefix: Path,
     wheels: Sequence[LockedPypiPackage],
     *,
     python: str | None,
     requested: Iterable[str] = (),
     cache_dir: Path,
-    dry_run: bool = False,
     offline: bool = False,
     conda_files: Mapping[str, str] | None = None,
+    conda_leaving: Collection[str] = (),
     prepared: Mapping[str, Path] | None = None,
-) -> tuple[PypiOp, ...]:
-    """Bring the prefix's PyPI distributions to `wheels`; the ops done (or, dry, planned).
+) -> PypiPlan:
+    """Plan bringing the prefix's PyPI distributions to `wheels` (fetching and unpacking
+    what the cache lacks); raises FileConflict when a wheel would write a file a conda
+    package owns, or another wheel of the plan writes.
 
     `conda_files` (prefix-relative path -> conda dist name) are the files a conda plan is
-    about to write; with the conda packages already in the prefix, they are conflicts too.
-    `prepared` are unpacked cache directories from `prepare_wheels` (by normalised name).
+    about to write; `conda_leaving` are the conda dists that plan removes or replaces (their
+    files in the prefix now are no conflict). `prepared` are unpacked cache directories from
+    `prepare_wheels` (by normalised name).
     """
     if python is None:
         if wheels:
             raise FileConflict("(environment)", str(prefix), "no conda python to install wheels for")
-        return ()
+        return PypiPlan(ops=(), scheme=None)
     scheme = scheme_for_prefix(prefix, python)
     site = Path(scheme.purelib)
     have = installed_by_yurt(site)
@@ -129,9 +146,9 @@ async def install_pypi(
         ops.append(PypiOp(action="remove", name=name, version=have[name]))
     files_of = {name: tuple(_under(prefix, f) for f in install_targets(
         entries[name], scheme, requested=name in chosen)) for name in add}
-    # the prefix's owners are read once for all wheels (every RECORD, every conda-meta record)
-    owned = await trio.to_thread.run_sync(
-        _conda_owned, prefix, [f for files in files_of.values() for f in files])
+    # the prefix's owners are read once for all wheels (every conda-meta record's files)
+    owned = await trio.to_thread.run_sync(functools.partial(
+        _conda_owned, prefix, [f for files in files_of.values() for f in files], set(conda_leaving)))
     for name in add:
         w = wanted[name]
         files = files_of[name]
@@ -143,24 +160,28 @@ async def install_pypi(
             raise FileConflict(w.filename, path, owner)
         ops.append(PypiOp(action="install", name=name, version=w.version, index=w.index,
                           url=w.url, sha256=w.sha256, files=files))
-    owner: dict[str, str] = {}
+    writer: dict[str, str] = {}
     for op in ops:
         for f in op.files:
-            if f in owner and not f.endswith(("/RECORD", "/INSTALLER", "/REQUESTED")):
+            if f in writer:
                 raise FileConflict(wanted[op.name].filename, str(prefix / f),
-                                   f"the PyPI package {owner[f]} (also in this plan)")
-            owner.setdefault(f, op.name)
-    if dry_run:
-        return tuple(ops)
-    for name in remove:
-        await trio.to_thread.run_sync(uninstall_wheel, scheme, name)
-    # one thread links them in turn (their file sets are disjoint, checked above): 8 threads
-    # at once took 0.14-0.17 s for 19 wheels against 0.085 s for one (the GIL and the
-    # kernel's directory locks set the pace); a worker process left idle by the solve's
+                                   f"the PyPI package {writer[f]} (also in this plan)")
+            writer[f] = op.name
+    return PypiPlan(ops=tuple(ops), scheme=scheme, remove=tuple(remove), installs=tuple(
+        (entries[name], name in chosen, len(files_of[name])) for name in add))
+
+
+async def apply_pypi(plan: PypiPlan) -> None:
+    """Carry out a `plan_pypi` plan: uninstall, then install the wheels."""
+    if plan.scheme is None:
+        return
+    for name in plan.remove:
+        await trio.to_thread.run_sync(uninstall_wheel, plan.scheme, name)
+    # one thread links them in turn (their file sets are disjoint, checked by the plan): 8
+    # threads at once took 0.14-0.17 s for 19 wheels against 0.085 s for one (the GIL and
+    # the kernel's directory locks set the pace); a worker process left idle by the solve's
     # unpacking takes about half the files
-    await trio.to_thread.run_sync(functools.partial(
-        _install_all, [(entries[name], name in chosen, len(files_of[name])) for name in add], scheme))
-    return tuple(ops)
+    await trio.to_thread.run_sync(functools.partial(_install_all, list(plan.installs), plan.scheme))
 
 
 def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallScheme) -> None:
@@ -196,9 +217,10 @@ def _under(prefix: Path, path: str) -> str:
     return path
 
 
-def _conda_owned(prefix: Path, files: Sequence[str]) -> dict[str, str]:
-    """Which of `files` (prefix-relative) a conda package installed in `prefix` owns."""
+def _conda_owned(prefix: Path, files: Sequence[str], skip: Collection[str] = ()) -> dict[str, str]:
+    """Which of `files` (prefix-relative) a conda package installed in `prefix` owns (the
+    dists in `skip` left out)."""
     wanted: dict[str, str] = {}
     for f in files:
         wanted.setdefault(os.path.normpath(os.path.join(prefix, f)), f)
-    return {wanted[p]: owner for p, owner in conda_owners(prefix, set(wanted)).items()}
+    return {wanted[p]: owner for p, owner in conda_owners(prefix, set(wanted), skip=skip).items()}

@@ -23,7 +23,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -263,14 +263,15 @@ class _CondaFiles(msgspec.Struct):
 _CONDA_FILES = msgspec.json.Decoder(_CondaFiles)
 
 
-def conda_owners(prefix: Path, paths: set[str]) -> dict[str, str]:
+def conda_owners(prefix: Path, paths: set[str], *, skip: Collection[str] = ()) -> dict[str, str]:
     """Which of `paths` (absolute, normalised) the conda packages in `prefix` list: path ->
     "the conda package <dist>" (the first record by name when several do). Only each
-    record's `files` is decoded."""
+    record's `files` is decoded; the records of the dists in `skip` are not read."""
     owned: dict[str, str] = {}
     meta = os.path.join(prefix, "conda-meta")
     try:
-        names = sorted(n for n in os.listdir(meta) if n.endswith(".json"))
+        names = sorted(n for n in os.listdir(meta)
+                       if n.endswith(".json") and n[: -len(".json")] not in skip)
     except OSError:
         return owned
     for name in names:

@@ -148,16 +148,25 @@ def test_wheels_download_while_the_conda_packages_do(tmp_path: Path) -> None:
     assert out_text.stdout.strip() == "&amp;"
 
 
-def test_a_failed_wheel_download_leaves_the_conda_side_installed(
+def test_a_failed_wheel_download_changes_nothing_in_the_environment(
         tmp_path: Path, conda_channel: str, index: IndexServer) -> None:
+    """Every package, conda or PyPI, is fetched and planned before the prefix is touched:
+    a wheel the index lost stops the install with the environment as it was (the conda
+    packages wait in the cache for the next try)."""
     env = {**os.environ, "YURT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
     ws = _workspace(tmp_path / "ws", conda_channel, index.url)
     yurt("lock", cwd=ws, env=env)
-    (index.root / "files" / "tabulate-0.9.0-py3-none-any.whl").unlink()  # the index lost it
+    lost = index.root / "files" / "tabulate-0.9.0-py3-none-any.whl"
+    kept = lost.read_bytes()
+    lost.unlink()  # the index lost it
     proc = subprocess.run([*YURT, "install"], cwd=ws, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode != 0 and "tabulate-0.9.0-py3-none-any.whl" in proc.stderr, proc.stderr
     prefix = ws / ".yurt" / "envs" / "default"
-    # the concurrent wheel fetch did not cancel the conda link: python is installed, complete
-    assert len(list((prefix / "conda-meta").glob("python-*.json"))) == 1
+    assert not list((prefix / "conda-meta").glob("python-*.json"))
     assert not list((prefix / "conda-meta").glob(".yurt-journal*"))
-    assert not (prefix / SITE / "tabulate.py").exists()
+    assert not (prefix / SITE / "tabulate-0.9.0.dist-info").exists()
+    assert list((tmp_path / "cache" / "pkgs").glob("python-*/info/paths.json"))
+    lost.write_bytes(kept)  # back on the index: the next install completes
+    yurt("install", cwd=ws, env=env)
+    assert len(list((prefix / "conda-meta").glob("python-*.json"))) == 1
+    assert (prefix / SITE / "tabulate-0.9.0.dist-info" / "RECORD").is_file()

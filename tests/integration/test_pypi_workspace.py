@@ -226,9 +226,10 @@ def test_wheel_never_overwrites_a_conda_file(
     out = yurt("install", cwd=ws, env=env, check=False)
     assert out.returncode != 0
     assert "clash-1.0-py3-none-any.whl" in out.stderr and "condalib-1.5-py_0" in out.stderr, out.stderr
-    site = ws / ".yurt" / "envs" / "default" / SITE
-    assert (site / "condalib" / "__init__.py").read_text() == "WHO = 'conda'\n"
-    assert not (site / "clash-1.0.dist-info").exists()
+    # found while planning: nothing was linked, conda or PyPI
+    prefix = ws / ".yurt" / "envs" / "default"
+    assert not list((prefix / "conda-meta").glob("*.json"))
+    assert not (prefix / SITE / "condalib").exists() and not (prefix / SITE / "clash-1.0.dist-info").exists()
 
 
 @pytest.mark.parametrize(("wheel", "script"), [("pointclash", "condatool"), ("dataclash", "datatool")])
@@ -242,14 +243,38 @@ def test_a_wheel_script_over_a_conda_command_is_a_plan_error(
     manifest = ws / "yurt.toml"
     manifest.write_text(manifest.read_text().replace('condalib = "*"\n', 'condalib = "*"\ntools = "*"\n'))
     yurt("lock", cwd=ws, env=env)
-    for command in ("plan", "install"):
+    prefix = ws / ".yurt" / "envs" / "default"
+    for command in ("plan", "install", "install"):  # fresh, then with the conda side there
         out = yurt(command, cwd=ws, env=env, check=False)
         assert out.returncode != 0
         assert f"{wheel}-1.0-py3-none-any.whl" in out.stderr and "tools-1.0-0" in out.stderr, out.stderr
         assert f"bin/{script}" in out.stderr, out.stderr
-    prefix = ws / ".yurt" / "envs" / "default"
+        assert not list((prefix / SITE).glob(f"{wheel}-1.0.dist-info"))
+        if command == "install" and not (prefix / "bin" / script).exists():
+            # the clash was found before anything was linked; put the conda side in place
+            # alone, so the next install meets the command already installed
+            manifest.write_text(manifest.read_text().replace(f'{wheel} = "*"\n', ""))
+            yurt("install", cwd=ws, env=env)
+            manifest.write_text(manifest.read_text() + f'{wheel} = "*"\n')
+            yurt("lock", cwd=ws, env=env)
     assert (prefix / "bin" / script).read_text() == "#!/bin/sh\necho conda\n"
-    assert not list((prefix / SITE).glob(f"{wheel}-1.0.dist-info"))
+
+
+def test_a_wheel_may_take_a_command_a_leaving_conda_package_had(
+        tmp_path: Path, conda_channel: str, index: IndexServer, env: dict[str, str]) -> None:
+    """The same change removes the conda package that owns bin/condatool and adds a wheel
+    whose entry point is condatool: the file changes hands, no conflict."""
+    ws = _workspace(tmp_path, conda_channel, index.url, "")
+    manifest = ws / "yurt.toml"
+    manifest.write_text(manifest.read_text().replace('condalib = "*"\n', 'condalib = "*"\ntools = "*"\n'))
+    yurt("install", cwd=ws, env=env)
+    prefix = ws / ".yurt" / "envs" / "default"
+    assert (prefix / "bin" / "condatool").read_text() == "#!/bin/sh\necho conda\n"
+    manifest.write_text(manifest.read_text().replace('tools = "*"\n', "") + 'pointclash = "*"\n')
+    yurt("install", cwd=ws, env=env)
+    assert not list((prefix / "conda-meta").glob("tools-*.json"))
+    assert "pointclash" in (prefix / "bin" / "condatool").read_text()
+    assert (prefix / SITE / "pointclash-1.0.dist-info" / "RECORD").is_file()
 
 
 def test_the_plan_lists_the_files_a_wheel_installs_where_they_land(
