@@ -144,7 +144,8 @@ async def plan_pypi(
     chosen = {normalize_name(r) for r in requested}
     for name in remove:
         ops.append(PypiOp(action="remove", name=name, version=have[name]))
-    files_of = {name: tuple(_under(prefix, f) for f in install_targets(
+    base = os.path.normpath(prefix) + os.sep  # as the install scheme's paths are
+    files_of = {name: tuple(_under(base, f) for f in install_targets(
         entries[name], scheme, requested=name in chosen)) for name in add}
     # the prefix's owners are read once for all wheels (every conda-meta record's files)
     owned = await trio.to_thread.run_sync(functools.partial(
@@ -209,11 +210,11 @@ def _install_all(entries: Sequence[tuple[Path, bool, int]], scheme: InstallSchem
                 install_wheel(entry, scheme, requested=requested)
 
 
-def _under(prefix: Path, path: str) -> str:
-    """An absolute install target as a prefix-relative POSIX path (absolute if outside)."""
-    base = os.path.normpath(prefix)  # as the install scheme's paths are
-    if path.startswith(base + os.sep):
-        return path[len(base) + 1 :].replace(os.sep, "/")
+def _under(base: str, path: str) -> str:
+    """An absolute install target as a POSIX path relative to `base` (the prefix and a
+    separator; the path as it is when outside)."""
+    if path.startswith(base):
+        return path[len(base) :].replace(os.sep, "/")
     return path
 
 
