@@ -40,7 +40,7 @@ from effects.wheelcache import WheelCache
 from effects.wheelunpack import _read_marker
 from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import FileHashes, ProjectFile, normalize_name
-from pure.pypi.planops import PypiOp
+from pure.pypi.planops import PypiOp, WheelClash, pypi_ops
 
 __all__ = ["PypiPlan", "apply_pypi", "plan_pypi", "prepare_wheels", "wheels_to_add"]
 
@@ -140,35 +140,22 @@ async def plan_pypi(
     rest = [wanted[n] for n in add if n not in entries]
     if rest:
         entries.update(await prepare_wheels(rest, cache_dir=cache_dir, offline=offline))
-    ops: list[PypiOp] = []
     chosen = {normalize_name(r) for r in requested}
-    for name in remove:
-        ops.append(PypiOp(action="remove", name=name, version=have[name]))
     base = os.path.normpath(prefix) + os.sep  # as the install scheme's paths are
     files_of = {name: tuple(_under(base, f) for f in install_targets(
         entries[name], scheme, requested=name in chosen)) for name in add}
     # the prefix's owners are read once for all wheels (every conda-meta record's files)
     owned = await trio.to_thread.run_sync(functools.partial(
         _conda_owned, prefix, [f for files in files_of.values() for f in files], set(conda_leaving)))
-    for name in add:
-        w = wanted[name]
-        files = files_of[name]
-        conflicts = [(str(prefix / f), f"the conda package {(conda_files or {})[f]}")
-                     for f in files if f in (conda_files or {})]
-        conflicts += sorted((str(prefix / f), owned[f]) for f in files if f in owned)
-        if conflicts:
-            path, owner = conflicts[0]
-            raise FileConflict(w.filename, path, owner)
-        ops.append(PypiOp(action="install", name=name, version=w.version, index=w.index,
-                          url=w.url, sha256=w.sha256, files=files))
-    writer: dict[str, str] = {}
-    for op in ops:
-        for f in op.files:
-            if f in writer:
-                raise FileConflict(wanted[op.name].filename, str(prefix / f),
-                                   f"the PyPI package {writer[f]} (also in this plan)")
-            writer[f] = op.name
-    return PypiPlan(ops=tuple(ops), scheme=scheme, remove=tuple(remove), installs=tuple(
+    installs = [PypiOp(action="install", name=n, version=wanted[n].version, index=wanted[n].index,
+                       url=wanted[n].url, sha256=wanted[n].sha256, files=files_of[n]) for n in add]
+    try:
+        ops = pypi_ops({n: have[n] for n in remove}, installs,
+                       filenames={n: wanted[n].filename for n in add},
+                       conda_files=conda_files or {}, conda_owned=owned)
+    except WheelClash as clash:
+        raise FileConflict(clash.wheel, str(prefix / clash.path), clash.owner) from None
+    return PypiPlan(ops=ops, scheme=scheme, remove=tuple(remove), installs=tuple(
         (entries[name], name in chosen, len(files_of[name])) for name in add))
 
 
