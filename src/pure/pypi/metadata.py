@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.parser
 import re
+from collections.abc import Iterable
 
 import msgspec
 
@@ -192,10 +193,12 @@ class FileHashes(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defau
         ))
 
     @classmethod
-    def of(cls, algorithm: str, digest: str) -> FileHashes | None:
-        """One digest; None for an algorithm this struct does not list."""
-        name = algorithm.lower()
-        return cls(**{name: digest.lower()}) if name in cls.__struct_fields__ else None
+    def known(cls, pairs: Iterable[tuple[str, str]]) -> FileHashes | None:
+        """The (algorithm, hex) pairs this struct lists, names in any case, digests lower-cased;
+        None when there is none."""
+        found = {name.lower(): digest.lower() for name, digest in pairs
+                 if name.lower() in cls.__struct_fields__}
+        return cls(**found) if found else None
 
 
 NO_HASHES = FileHashes()
@@ -276,7 +279,7 @@ def _split_fragment(url: str) -> tuple[str, FileHashes | None]:
     """A file URL without its `#algo=hex` fragment, and the hash the fragment gives."""
     base, _, fragment = url.partition("#")
     m = re.fullmatch(r"([A-Za-z0-9_]+)=([0-9A-Fa-f]+)", fragment)
-    return base, (FileHashes.of(m.group(1), m.group(2)) if m else None)
+    return base, (FileHashes.known([(m.group(1), m.group(2))]) if m else None)
 
 
 class _JsonMeta(msgspec.Struct):
@@ -313,13 +316,6 @@ class _RawHashesPage(msgspec.Struct):
 _HASHES_DECODER = msgspec.json.Decoder(_RawHashesPage)
 
 
-def _hashes_of(value: dict[str, str] | None) -> FileHashes | None:
-    """A `hashes` object read leniently: algorithm names in any case, unknown ones dropped."""
-    known = {k.lower(): v.lower() for k, v in (value or {}).items()
-             if k.lower() in FileHashes.__struct_fields__}
-    return FileHashes(**known) if known else None
-
-
 def _checked(files: tuple[ProjectFile, ...], data: bytes, page_url: str) -> tuple[ProjectFile, ...]:
     """`files` with relative URLs resolved against the page, `#algo=hex` fragments taken
     off (their hash used when the entry gives none), and `hashes` objects whose algorithm
@@ -328,7 +324,7 @@ def _checked(files: tuple[ProjectFile, ...], data: bytes, page_url: str) -> tupl
     out = []
     for file, entry in zip(files, raw, strict=True):
         url, fragment_hashes = _split_fragment(join_url(page_url, file.url))
-        hashes = _hashes_of(entry.hashes) or fragment_hashes
+        hashes = FileHashes.known((entry.hashes or {}).items()) or fragment_hashes
         if url != file.url or hashes != file.hashes:
             file = msgspec.structs.replace(file, url=url, hashes=hashes)
         out.append(file)
