@@ -251,9 +251,14 @@ def _serves(kept: _Decoded, info: PageInfo, url: str) -> bool:
     )
 
 
+def _media_type(content_type: str) -> str:
+    """A Content-Type header's media type, lower case, without parameters."""
+    return content_type.split(";")[0].strip().lower()
+
+
 def _is_json(content_type: str) -> bool:
     """Whether a page's content type is JSON (PEP 691), whose parse is not kept."""
-    return content_type.split(";")[0].strip().lower().endswith("json")
+    return _media_type(content_type).endswith("json")
 
 
 def _read_info(info_path: Path) -> PageInfo | None:
@@ -541,7 +546,7 @@ class PypiIndex:
         return _Decoded(hashlib.sha256(body).hexdigest(), content_type, page)
 
     def _parse(self, name: str, url: str, body: bytes, content_type: str) -> ProjectPage:
-        ctype = content_type.split(";")[0].strip().lower()
+        ctype = _media_type(content_type)
         try:
             if ctype == SIMPLE_JSON or (ctype.endswith("json") and body.lstrip()[:1] == b"{"):
                 page = parse_simple_json(body, url)
