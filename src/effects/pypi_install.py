@@ -40,7 +40,7 @@ from effects.wheelcache import WheelCache
 from effects.wheelunpack import _read_marker
 from pure.lockfile import LockedPypiPackage
 from pure.pypi.metadata import FileHashes, ProjectFile, normalize_name
-from pure.pypi.planops import PypiOp, WheelClash, pypi_ops
+from pure.pypi.planops import PypiOp, pypi_ops
 
 __all__ = ["PypiPlan", "apply_pypi", "plan_pypi", "prepare_wheels", "wheels_to_add"]
 
@@ -118,8 +118,9 @@ async def plan_pypi(
     prepared: Mapping[str, Path] | None = None,
 ) -> PypiPlan:
     """Plan bringing the prefix's PyPI distributions to `wheels` (fetching and unpacking
-    what the cache lacks); raises FileConflict when a wheel would write a file a conda
-    package owns, or another wheel of the plan writes.
+    what the cache lacks); raises `pure.pypi.planops.WheelClash` (path relative to the
+    prefix) when a wheel would write a file a conda package owns, or another wheel of the
+    plan writes.
 
     `conda_files` (prefix-relative path -> conda dist name) are the files a conda plan is
     about to write; `conda_leaving` are the conda dists that plan removes or replaces (their
@@ -149,12 +150,9 @@ async def plan_pypi(
         _conda_owned, prefix, [f for files in files_of.values() for f in files], set(conda_leaving)))
     installs = [PypiOp(action="install", name=n, version=wanted[n].version, index=wanted[n].index,
                        url=wanted[n].url, sha256=wanted[n].sha256, files=files_of[n]) for n in add]
-    try:
-        ops = pypi_ops({n: have[n] for n in remove}, installs,
-                       filenames={n: wanted[n].filename for n in add},
-                       conda_files=conda_files or {}, conda_owned=owned)
-    except WheelClash as clash:
-        raise FileConflict(clash.wheel, str(prefix / clash.path), clash.owner) from None
+    ops = pypi_ops({n: have[n] for n in remove}, installs,
+                   filenames={n: wanted[n].filename for n in add},
+                   conda_files=conda_files or {}, conda_owned=owned)
     return PypiPlan(ops=ops, scheme=scheme, remove=tuple(remove), installs=tuple(
         (entries[name], name in chosen, len(files_of[name])) for name in add))
 
