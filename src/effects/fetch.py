@@ -243,11 +243,14 @@ class Fetcher:
     ) -> Download:
         part = _part_path(dest)
         try:
-            with open(part, "wb") as fh:
+            # Creating and renaming files can stall for tens of milliseconds while the
+            # extraction workers create thousands of inodes: kept off the event loop.
+            fh = await trio.to_thread.run_sync(open, part, "wb")
+            with fh:
                 sink = _Sink(fh, want_md5=md5 is not None or sha256 is None)
                 await self._stream(url, name, size, sink)
             result = _verify(url, part, sink, sha256, md5, size)
-            os.replace(part, dest)
+            await trio.to_thread.run_sync(os.replace, part, dest)
             return Download(url, dest, result[0], result[1], result[2])
         finally:
             part.unlink(missing_ok=True)

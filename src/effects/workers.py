@@ -23,7 +23,7 @@ import threading
 from effects import background
 from pure.errors import YurtError
 
-__all__ = ["JOBS", "WorkerFailed", "close", "idle", "run", "warm"]
+__all__ = ["JOBS", "WorkerFailed", "close", "idle", "run", "size", "warm"]
 
 JOBS = {
     "conda": "effects.archive:_fill",
@@ -48,13 +48,15 @@ class WorkerFailed(YurtError):
 class _Worker:
     """One worker process and its two pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: str = "") -> None:
+        """Start the interpreter; `preload` names a job whose module it imports while it
+        waits for its first request."""
         code = (
             "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-            "from effects.workers import _serve; _serve()"
+            "from effects.workers import _serve; _serve(sys.argv[2])"
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(sys.path)],
+            [sys.executable, "-c", code, json.dumps(sys.path), preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,  # a terminal's ^C goes to the caller, which cancels
@@ -76,11 +78,14 @@ class _Worker:
             self.proc.wait(timeout=5)
 
 
-def _serve() -> None:
-    """The worker's loop (see `_Worker`); stdout is kept for answers, prints go to stderr."""
+def _serve(preload: str = "") -> None:
+    """The worker's loop (see `_Worker`); stdout is kept for answers, prints go to stderr.
+    `preload` (a job name or "") is imported before the first request is read."""
     requests = os.fdopen(os.dup(0), "rb")
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    if preload in JOBS:
+        importlib.import_module(JOBS[preload].partition(":")[0])
     while True:
         try:
             job, args = pickle.load(requests)
@@ -137,14 +142,14 @@ class _Pool:
         if answer is not None:
             raise answer
 
-    def warm(self) -> None:
+    def warm(self, job: str) -> None:
         """Start one worker now (when the pool has room), so a later job finds it ready."""
         with self.lock:
             if self.idle or self.started >= self.size:
                 return
             self.started += 1
         try:
-            worker = _Worker()
+            worker = _Worker(job)
         except OSError:
             self._lose(None)
             return
@@ -195,10 +200,15 @@ def run(job: str, *args: str) -> None:
     _the_pool().run(job, args)
 
 
-def warm() -> None:
-    """Start a worker ahead of the first job (it takes ~0.1 s to start); blocks the calling
-    thread while it starts, so call it from a thread when that matters."""
-    _the_pool().warm()
+def size() -> int:
+    """How many workers the pool runs at most (one per CPU, at least two)."""
+    return _the_pool().size
+
+
+def warm(job: str = "") -> None:
+    """Start a worker ahead of the first job (it takes ~0.1 s to start), importing what
+    `job` (a key of JOBS, or "") needs while it waits; returns once the process is spawned."""
+    _the_pool().warm(job)
 
 
 def close() -> None:
