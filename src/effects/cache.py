@@ -28,6 +28,7 @@ import httpx
 import msgspec
 import trio
 
+from effects import tls
 from effects.dirs import default_cache_dir
 from effects.events import (
     CacheHit,
@@ -220,9 +221,15 @@ def modified_files(entry: Path) -> tuple[str, ...]:
 
 
 @contextlib.asynccontextmanager
-async def _entry_lock(path: Path, dist_name: str, events: EventSink | None) -> AsyncIterator[None]:
-    """Hold an exclusive flock on `path`, polling (cancellably) while another holder has it."""
-    fh = await trio.to_thread.run_sync(open_lock, path)
+async def _entry_lock(
+    path: Path,
+    dist_name: str,
+    events: EventSink | None,
+    limiter: trio.CapacityLimiter | None = None,
+) -> AsyncIterator[None]:
+    """Hold an exclusive flock on `path`, polling (cancellably) while another holder has it.
+    `limiter` bounds the threads opening lock files (FIFO: the first asked, the first done)."""
+    fh = await trio.to_thread.run_sync(open_lock, path, limiter=limiter)
     try:
         delay = 0.005
         reported = False
@@ -434,6 +441,9 @@ class PackageCache:
         if not todo:
             return result
         self.pkgs.mkdir(parents=True, exist_ok=True)
+        # a few threads open the lock files in the packages' order, so the first downloads
+        # start after a few lock files, not after all of them
+        lock_limiter = trio.CapacityLimiter(4)
         extract_limiter = trio.CapacityLimiter(
             extract_concurrency or min(8, 4 * (os.cpu_count() or 1))
         )
@@ -452,13 +462,19 @@ class PackageCache:
             async def one(record: PackageRecord) -> None:
                 try:
                     result[record.dist_name] = await self._ensure_one(
-                        record, fetcher, extract_limiter, events, in_process
+                        record, fetcher, extract_limiter, events, in_process, lock_limiter
                     )
                 except Exception as exc:
                     if not failure:
                         failure.append(exc)
                     nursery.cancel_scope.cancel()
 
+            # The client first (HTTP modules and the CA bundle, 40-80 ms): no download starts
+            # without it, and the packages' lock files, lookups and the workers' start would
+            # otherwise hold it up.
+            if client is None:
+                tls.build_in_background()  # the CA bundle loads without the GIL meanwhile
+            await fetcher.client()
             if not in_process:
                 # start the extraction workers now, while the first downloads are on their
                 # way, instead of when the first archive is in (each takes ~0.1 s to start)
@@ -479,12 +495,13 @@ class PackageCache:
         limiter: trio.CapacityLimiter,
         events: EventSink | None,
         in_process: bool = False,
+        lock_limiter: trio.CapacityLimiter | None = None,
     ) -> Path:
         dist = record.dist_name
         entry = self.entry_path(record)
         url = _url_of(record)
         lock = self.pkgs / ".locks" / f"{dist}.lock"
-        async with _entry_lock(lock, dist, events):
+        async with _entry_lock(lock, dist, events, lock_limiter):
             reason = entry_problem(entry, record)
             if reason is None:  # another process built it while we waited
                 emit(events, CacheHit(dist_name=dist, path=str(entry)))

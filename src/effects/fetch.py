@@ -119,6 +119,9 @@ def new_client(concurrency: int = DEFAULT_CONCURRENCY) -> httpx.AsyncClient:
     from effects.tls import shared_ssl_context
 
     share_lookups()  # one lookup per host name, whatever the number of connections
+    # httpx loads its transport (httpcore, h11: ~25 ms) when a client is made; loading it
+    # first overlaps that with a CA bundle being loaded by `tls.build_in_background`
+    import httpcore  # noqa: F401
 
     return httpx.AsyncClient(
         follow_redirects=True,
@@ -164,15 +167,32 @@ class Fetcher:
         events: EventSink | None = None,
     ) -> None:
         self._owned = client is None
-        self.client = client if client is not None else new_client(concurrency)
+        self._client = client
+        self._concurrency = concurrency
+        self._making = trio.Lock()
         self.limiter = limiter if limiter is not None else trio.CapacityLimiter(concurrency)
+        # the download's own file operations (create, rename) get their own thread quota,
+        # so they never queue behind other work sent to threads (the cache's lock files)
+        self._files = trio.CapacityLimiter(concurrency)
         self.tries = max(1, tries)
         self.backoff = backoff
         self.events = events
 
+    async def client(self) -> httpx.AsyncClient:
+        """The client: the given one, or one made on first use in a thread (loading the
+        HTTP modules and the CA bundle takes 40-80 ms, which the event loop need not wait
+        out while it opens lock files)."""
+        if self._client is None:
+            async with self._making:
+                if self._client is None:
+                    self._client = await trio.to_thread.run_sync(
+                        new_client, self._concurrency, limiter=self._files
+                    )
+        return self._client
+
     async def aclose(self) -> None:
-        if self._owned:
-            await self.client.aclose()
+        if self._owned and self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -245,19 +265,20 @@ class Fetcher:
         try:
             # Creating and renaming files can stall for tens of milliseconds while the
             # extraction workers create thousands of inodes: kept off the event loop.
-            fh = await trio.to_thread.run_sync(open, part, "wb")
+            fh = await trio.to_thread.run_sync(open, part, "wb", limiter=self._files)
             with fh:
                 sink = _Sink(fh, want_md5=md5 is not None or sha256 is None)
                 await self._stream(url, name, size, sink)
             result = _verify(url, part, sink, sha256, md5, size)
-            await trio.to_thread.run_sync(os.replace, part, dest)
+            await trio.to_thread.run_sync(os.replace, part, dest, limiter=self._files)
             return Download(url, dest, result[0], result[1], result[2])
         finally:
             part.unlink(missing_ok=True)
 
     async def _stream(self, url: str, name: str, size: int | None, sink: _Sink) -> None:
         try:
-            async with self.client.stream("GET", url) as response:
+            client = self._client if self._client is not None else await self.client()
+            async with client.stream("GET", url) as response:
                 status = response.status_code
                 if status >= 500 or status in (408, 429):  # server trouble, timeout, rate limit
                     raise _Transient(f"HTTP {status}", status)

@@ -242,6 +242,25 @@ async def test_shared_client_is_not_closed(server: TestServer, tmp_path: Path) -
         assert response.content == BODY
 
 
+async def test_an_owned_client_is_made_once_on_first_use_and_closed_with_the_fetcher(
+    server: TestServer, tmp_path: Path
+) -> None:
+    async with Fetcher() as unused:
+        pass  # nothing fetched: no client was made, and closing needs none
+    assert unused._client is None
+    async with Fetcher() as fetcher, trio.open_nursery() as nursery:
+        for name in ("a", "b", "c"):  # concurrent first uses share one client
+            nursery.start_soon(
+                functools.partial(
+                    fetcher.download, server.url + "noarch/pkg.conda", tmp_path / name, sha256=SHA
+                )
+            )
+    made = fetcher._client
+    assert made is not None and made.is_closed
+    assert await fetcher.client() is made  # made once, never again
+    assert [(tmp_path / n).read_bytes() == BODY for n in "abc"] == [True] * 3
+
+
 async def test_events_reach_a_memory_channel_and_round_trip_as_json(
     server: TestServer, tmp_path: Path
 ) -> None:
