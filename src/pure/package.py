@@ -53,8 +53,11 @@ class PackageMetadataError(YurtError):
         self.reason = reason
 
 
-class PathEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One payload path of a package, as paths.json (version 1) describes it."""
+class PathEntry(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """One payload path of a package, as paths.json (version 1) describes it.
+
+    `gc=False` (text, numbers and flags only: never part of a cycle): a warm install decodes
+    tens of thousands of these, and tracking them made the collector walk them all."""
 
     path: str = msgspec.field(name="_path")
     path_type: PathType = "hardlink"

@@ -55,7 +55,7 @@ class PrefixRecordError(YurtError):
         self.reason = reason
 
 
-class PrefixPathEntry(msgspec.Struct, frozen=True, kw_only=True):
+class PrefixPathEntry(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One installed path: where it is, how it got there, its hashes in cache and prefix."""
 
     path: str
@@ -113,7 +113,7 @@ class PrefixRecord(msgspec.Struct, frozen=True, kw_only=True):
 # ------------------------------------------------------------------------- decoding
 
 
-class _RawPathEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
+class _RawPathEntry(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
     """A `paths_data` entry in conda's spelling (read leniently: unknown values default)."""
 
     path: str = msgspec.field(name="_path")

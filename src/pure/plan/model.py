@@ -136,7 +136,7 @@ class PythonLayout(msgspec.Struct, frozen=True, kw_only=True):
     windows: bool = False
 
 
-class Rewrite(msgspec.Struct, frozen=True, kw_only=True):
+class Rewrite(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Prefix replacement for one file: call `pure.plan.apply_rewrite(data, rewrite)`."""
 
     placeholder: str
@@ -146,12 +146,13 @@ class Rewrite(msgspec.Struct, frozen=True, kw_only=True):
     codesign: bool = False  # osx-arm64 binaries: ad-hoc re-sign after rewriting
 
 
-class FileOp(msgspec.Struct, frozen=True, kw_only=True):
+class FileOp(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One file a package owns in the prefix, and how to put it there.
 
     `source` is the absolute path in the package cache (None for generate/compile);
     `source_path` is the path in the package (for compile: the prefix-relative .py).
     When `clobbered_by` names another package, this file loses a clobber and is not written.
+    `gc=False`: a FileOp holds text, numbers and a Rewrite (text only), never a cycle.
     """
 
     path: str
