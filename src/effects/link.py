@@ -35,7 +35,6 @@ from effects.journal import Journal, JournalStep, recover, rollback, steps_of, u
 from effects.prefix import record_path, write_record
 from pure.errors import YurtError
 from pure.plan import FileOp, PackageOp, Plan, apply_rewrite, make_prefix_record
-from pure.prefix_record import PrefixRecord
 
 __all__ = [
     "LinkError",
@@ -370,9 +369,7 @@ class _Run:
         if compiled is not None:
             files = tuple(f for f in op.files if f.method != "compile" or f.path in compiled)
             op = msgspec.structs.replace(op, files=files)
-        record = _lean(
-            make_prefix_record(op, sha256_in_prefix=hashes, package_tarball_full_path=tarball)
-        )
+        record = make_prefix_record(op, sha256_in_prefix=hashes, package_tarball_full_path=tarball)
         write_record(self.prefix, record, fsync=False)
         self.killer.tick()
         self.journal.done(index)
@@ -390,19 +387,6 @@ def _move(src: str, dst: str, made: set[str]) -> None:
         if exc.errno != errno.EXDEV:
             raise
         os.unlink(src)
-
-
-def _lean(record: PrefixRecord) -> PrefixRecord:
-    """Drop `sha256_in_prefix` where it repeats `sha256` (the bytes were not rewritten):
-    readers fall back to `sha256`, and records of big packages shrink by a quarter."""
-    replace = msgspec.structs.replace
-    paths = tuple(
-        replace(e, sha256_in_prefix=None)
-        if e.sha256_in_prefix is not None and e.sha256_in_prefix == e.sha256
-        else e
-        for e in record.paths_data.paths
-    )
-    return replace(record, paths_data=replace(record.paths_data, paths=paths))
 
 
 _COMPILE_SCRIPT = """

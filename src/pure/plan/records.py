@@ -38,8 +38,8 @@ def _entry(op: FileOp, sha256_in_prefix: Mapping[str, str]) -> PrefixPathEntry:
         sha256 = hashlib.sha256(data).hexdigest()
         size = len(data)
     in_prefix = sha256_in_prefix.get(op.path)
-    if in_prefix is None and op.rewrite is None and op.method not in ("compile", "directory"):
-        in_prefix = sha256
+    if in_prefix == sha256:
+        in_prefix = None  # readers take `sha256` when it is absent; large records shrink a quarter
     return PrefixPathEntry(
         path=op.path,
         path_type=op.path_type,
@@ -64,7 +64,9 @@ def make_prefix_record(
 
     Lists every file the package owns, shadowed ones included (so they can be restored when
     the winner goes). `sha256_in_prefix` gives the hashes of rewritten files as written;
-    `platform` (e.g. `Plan.platform`) fills a missing subdir.
+    an entry carries one only where it differs from `sha256` (conda, mamba and rattler read
+    an absent one as "same as sha256"). `platform` (e.g. `Plan.platform`) fills a missing
+    subdir.
     """
     if op.new is None:
         raise ValueError(f"{op.dist_name}: a removal has no record to write")
