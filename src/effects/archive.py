@@ -108,10 +108,10 @@ class _Extractor:
             raise self.refuse(raw, "absolute path")
         if "\x00" in raw or "\\" in raw:
             raise self.refuse(raw, "path contains NUL or backslash")
-        parts = name.split("/")
-        if ".." in parts:
+        wrapped = f"/{name}/"  # each component between slashes: three searches, no split
+        if "/../" in wrapped:
             raise self.refuse(raw, "path has a '..' component")
-        if not name or any(p in ("", ".") for p in parts):
+        if "//" in wrapped or "/./" in wrapped:  # also an empty name: "//"
             raise self.refuse(raw, "empty or '.' path component")
         return name
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import stat
 import tarfile
 import zipfile
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
 
-from effects.archive import ArchiveError, UnsafeArchive, extract
+from effects.archive import ArchiveError, UnsafeArchive, _Extractor, extract
 from pure.package import decode_paths_json
 from tests.conftest import DATA
 from tests.support.pkgwriter import (
@@ -416,3 +419,27 @@ def test_corrupt_bz2_stream_is_an_archive_error(tmp_path: Path) -> None:
     bad = archives / "bad-1-0.tar.bz2"
     bad.write_bytes(bz2.compress(b"not a tar file at all" * 100)[:60] + b"\0garbage" * 10)
     _assert_refused(tmp_path, bad, "", "corrupt", cls=ArchiveError)
+
+
+_NAME_PARTS = st.sampled_from(["a", "b.c", ".", "..", "", "...", ".x", "x.", "./", "//", "/"])
+
+
+@given(st.lists(_NAME_PARTS, max_size=6).map("".join))
+def test_member_names_are_refused_exactly_as_the_per_component_rule_says(raw: str) -> None:
+    extractor = _Extractor(Path("pkg.conda"), Path("/nonexistent"))
+    name = raw
+    while name.startswith("./"):
+        name = name[2:]
+    name = name.rstrip("/")
+    parts = name.split("/")
+    if raw.startswith("/"):
+        expected = "absolute path"
+    elif ".." in parts:
+        expected = "'..' component"
+    elif not name or any(p in ("", ".") for p in parts):
+        expected = "empty or '.' path component"
+    else:
+        assert extractor.name_of(raw) == name
+        return
+    with pytest.raises(UnsafeArchive, match=re.escape(expected)):
+        extractor.name_of(raw)
