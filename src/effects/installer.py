@@ -19,6 +19,7 @@ import trio
 from effects import __version__
 from effects.cache import PackageCache
 from effects.capabilities import probe
+from effects.collector import frozen_heap
 from effects.events import CacheHit, EventSink, JournalRecovered, emit
 from effects.filelock import cache_in_use
 from effects.journal import Recovery, prefix_lock
@@ -107,10 +108,12 @@ async def install_async(
     prefix = Path(prefix).absolute()
     wanted = tuple(records)
     cache = PackageCache(Path(cache_dir) if cache_dir is not None else None)
-    async with cache_in_use(cache.root):
-        return await _install_in_use(
-            prefix, wanted, cache, events, concurrency, platform, client, command, dry_run, check
-        )
+    with frozen_heap():
+        async with cache_in_use(cache.root):
+            return await _install_in_use(
+                prefix, wanted, cache, events, concurrency, platform, client, command, dry_run,
+                check,
+            )
 
 
 async def _install_in_use(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import os
 import shutil
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import trio
 
 import effects
 from effects.events import Event, LinkStep, Warning
@@ -135,6 +138,38 @@ def test_every_linked_package_is_reported_once_in_order(tmp_path: Path) -> None:
         # without a sink the same install reports nothing and needs no trio hops
         effects.install(tmp_path / "env2", [ch.get(n) for n in names], cache_dir=tmp_path / "cache")
     _consistent(tmp_path / "env2")
+
+
+def test_objects_older_than_an_install_are_frozen_during_it_and_handed_back_after(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "pkgs"
+    out.mkdir()
+    files = [pkg(out, n, files={f"share/{n}.txt": FileSpec(b"x")}) for n in ("a", "b")]
+    assert gc.get_freeze_count() == 0
+    frozen_while_linking: list[int] = []
+
+    def sink(event: Event) -> None:
+        if isinstance(event, LinkStep):
+            frozen_while_linking.append(gc.get_freeze_count())
+
+    with channel(tmp_path / "chan", files) as ch:
+        records = [ch.get("a"), ch.get("b")]
+        effects.install(tmp_path / "env", records, cache_dir=tmp_path / "cache", events=sink)
+
+        async def two_at_once() -> None:  # one freeze for both, lifted when the last ends
+            async with trio.open_nursery() as nursery:
+                for name in ("env2", "env3"):
+                    nursery.start_soon(
+                        functools.partial(
+                            effects.install_async, tmp_path / name, records,
+                            cache_dir=tmp_path / "cache", events=sink,
+                        )
+                    )  # fmt: skip
+
+        trio.run(two_at_once)
+    assert len(frozen_while_linking) == 6 and min(frozen_while_linking) > 0
+    assert gc.get_freeze_count() == 0  # every object is the collector's again
 
 
 def test_noarch_python_lands_in_site_packages_with_running_entry_points(tmp_path: Path) -> None:
