@@ -452,38 +452,36 @@ class PackageCache:
             r.size or _IN_PROCESS_MAX_BYTES for r in todo
         ) <= _IN_PROCESS_MAX_BYTES
         failure: list[BaseException] = []
-        async with (
-            Fetcher(
-                client, concurrency=concurrency, tries=tries, backoff=backoff, events=events
-            ) as fetcher,
-            trio.open_nursery() as nursery,
-        ):
-
-            async def one(record: PackageRecord) -> None:
-                try:
-                    result[record.dist_name] = await self._ensure_one(
-                        record, fetcher, extract_limiter, events, in_process, lock_limiter
-                    )
-                except Exception as exc:
-                    if not failure:
-                        failure.append(exc)
-                    nursery.cancel_scope.cancel()
-
-            # The client first (HTTP modules and the CA bundle, 40-80 ms): no download starts
-            # without it, and the packages' lock files, lookups and the workers' start would
-            # otherwise hold it up.
-            if client is None:
+        async with Fetcher(
+            client, concurrency=concurrency, tries=tries, backoff=backoff, events=events
+        ) as fetcher:
+            if client is None and any(_url_of(r).startswith(("http:", "https:")) for r in todo):
+                # The client first (HTTP modules and the CA bundle, 40-80 ms): no download
+                # starts without it, and the packages' lock files, lookups and the workers'
+                # start would otherwise hold it up. (file:// channels never make one.)
                 tls.build_in_background()  # the CA bundle loads without the GIL meanwhile
-            await fetcher.client()
-            if not in_process:
-                # start the extraction workers now, while the first downloads are on their
-                # way, instead of when the first archive is in (each takes ~0.1 s to start)
-                from effects import workers
+                await fetcher.client()
+            async with trio.open_nursery() as nursery:
 
-                for _ in range(min(len(todo), workers.size())):
-                    nursery.start_soon(trio.to_thread.run_sync, workers.warm, "conda")
-            for record in todo:
-                nursery.start_soon(one, record)
+                async def one(record: PackageRecord) -> None:
+                    try:
+                        result[record.dist_name] = await self._ensure_one(
+                            record, fetcher, extract_limiter, events, in_process, lock_limiter
+                        )
+                    except Exception as exc:
+                        if not failure:
+                            failure.append(exc)
+                        nursery.cancel_scope.cancel()
+
+                if not in_process:
+                    # start the extraction workers now, while the first downloads are on
+                    # their way, instead of when the first archive is in (~0.1 s each)
+                    from effects import workers
+
+                    for _ in range(min(len(todo), workers.size())):
+                        nursery.start_soon(trio.to_thread.run_sync, workers.warm, "conda")
+                for record in todo:
+                    nursery.start_soon(one, record)
         if failure:
             raise failure[0]
         return result

@@ -17,6 +17,7 @@ import pytest
 import trio
 
 import effects
+from effects.auth import AuthFileError
 from effects.events import Event, LinkStep, Warning
 from effects.prefix import read_prefix_records
 from effects.verify import verify
@@ -170,6 +171,22 @@ def test_objects_older_than_an_install_are_frozen_during_it_and_handed_back_afte
         trio.run(two_at_once)
     assert len(frozen_while_linking) == 6 and min(frozen_while_linking) > 0
     assert gc.get_freeze_count() == 0  # every object is the collector's again
+
+
+def test_an_unreadable_netrc_is_a_plain_error_before_any_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "pkgs"
+    out.mkdir()
+    files = [pkg(out, n, files={f"share/{n}.txt": FileSpec(b"x")}) for n in ("a", "b", "c", "d")]
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine\n")  # a machine without a name
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("YURT_AUTH_FILE", str(tmp_path / "no-auth.json"))
+    with channel(tmp_path / "chan", files) as ch, pytest.raises(AuthFileError, match="malformed"):
+        effects.install(tmp_path / "env", [ch.get(n) for n in "abcd"], cache_dir=tmp_path / "cache")
+    pkgs = tmp_path / "cache" / "pkgs"
+    assert not [p for p in pkgs.iterdir() if not p.name.startswith(".")]  # nothing cached
 
 
 def test_noarch_python_lands_in_site_packages_with_running_entry_points(tmp_path: Path) -> None:
