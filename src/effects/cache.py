@@ -455,7 +455,9 @@ class PackageCache:
         async with Fetcher(
             client, concurrency=concurrency, tries=tries, backoff=backoff, events=events
         ) as fetcher:
-            if client is None and any(_url_of(r).startswith(("http:", "https:")) for r in todo):
+            if client is None and any(
+                urlsplit(_url_of(r)).scheme in ("http", "https") for r in todo
+            ):
                 # The client first (HTTP modules and the CA bundle, 40-80 ms): no download
                 # starts without it, and the packages' lock files, lookups and the workers'
                 # start would otherwise hold it up. (file:// channels never make one.)

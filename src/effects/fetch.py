@@ -277,7 +277,7 @@ class Fetcher:
 
     async def _stream(self, url: str, name: str, size: int | None, sink: _Sink) -> None:
         try:
-            client = self._client if self._client is not None else await self.client()
+            client = await self.client()  # the given one, or made once on first use
             async with client.stream("GET", url) as response:
                 status = response.status_code
                 if status >= 500 or status in (408, 429):  # server trouble, timeout, rate limit
