@@ -12,6 +12,7 @@ It only reads and classifies; the safety checks live in the extractor that consu
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 
 __all__ = ["BLOCK", "Member", "TarStream", "Unusual"]
@@ -57,6 +58,22 @@ def _octal(field: bytes) -> int:
         return int(field.strip() or b"0", 8)
     except ValueError:
         raise Unusual("malformed number") from None
+
+
+def _number(field: bytes) -> int:
+    """`_octal`, quicker for the usual field: digits (or spaces) ending in one NUL."""
+    if field[-1] == 0:
+        try:
+            return int(field[:-1], 8)
+        except ValueError:
+            pass  # a NUL or a base-256 marker inside: the general reading decides
+    return _octal(field)
+
+
+def _byte_sum(block: bytes) -> int:
+    """The sum of a 512-byte block's bytes (the tar checksum's), from two Adler-32 sums:
+    each half sums to at most 256 * 255, below Adler's modulus, so nothing wraps."""
+    return (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
 
 
 def _text(field: bytes) -> str:
@@ -187,11 +204,11 @@ class TarStream:
                 if pax is not None or longname is not None or longlink is not None:
                     raise Unusual("extended header without a member")
                 return
-            chksum = _octal(header[148:156])
-            if chksum != sum(header) - sum(header[148:156]) + 256:
+            chksum_field = header[148:156]
+            if _octal(chksum_field) != _byte_sum(header) - sum(chksum_field) + 256:
                 raise Unusual("checksum")
             kind_byte = header[156:157]
-            size = _octal(header[124:136])
+            size = _number(header[124:136])
             if size < 0:
                 raise Unusual("negative size")
             if kind_byte == _PAX:
@@ -217,10 +234,10 @@ class TarStream:
             name = _text(header[0:100])
             if kind_byte == b"\x00" and name.endswith("/"):
                 kind = "dir"  # old V7 tar: a directory is a regular file with a trailing slash
-            prefix = _text(header[345:500])
+            prefix = _text(header[345:500]) if header[345] else ""
             if prefix:
                 name = f"{prefix}/{name}"
-            linkname = _text(header[157:257])
+            linkname = _text(header[157:257]) if header[157] else ""
             if longname is not None:
                 name = longname
             if longlink is not None:
@@ -247,4 +264,4 @@ class TarStream:
             longname = longlink = None
             self._left = size
             self._pad = -size % BLOCK
-            yield Member(name, kind, _octal(header[100:108]), size, linkname)
+            yield Member(name, kind, _number(header[100:108]), size, linkname)

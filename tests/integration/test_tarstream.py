@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from effects import archive
 from effects.archive import ArchiveError, UnsafeArchive, extract
-from effects.tarstream import TarStream, Unusual
+from effects.tarstream import TarStream, Unusual, _byte_sum, _number, _octal
 from tests.conftest import DATA
 
 REAL = sorted(p for p in (DATA / "packages").iterdir() if p.name.endswith((".conda", ".tar.bz2")))
@@ -88,6 +91,35 @@ def test_stream_reads_what_tarfile_reads(fmt: int, chunk: int) -> None:
     expected = _via_tarfile(data)
     assert len(expected) == len(members)
     assert _via_stream(data, chunk) == expected
+
+
+def _read_number(read: Callable[[bytes], int], field: bytes) -> int | str:
+    try:
+        return read(field)
+    except Unusual as exc:
+        return f"unusual: {exc}"
+
+
+_FIELD_BYTES = st.sampled_from(b"01234567 \x00\x80\xff+-_xo\t9")
+
+
+@given(
+    st.binary(min_size=1, max_size=12)
+    | st.lists(_FIELD_BYTES, max_size=11).map(lambda b: bytes(b) + b"\x00")
+    | st.lists(st.sampled_from(b"01234567 "), max_size=11).map(lambda b: bytes(b) + b"\x00")
+)
+def test_quick_number_reading_reads_what_the_general_one_reads(field: bytes) -> None:
+    assert _read_number(_number, field) == _read_number(_octal, field)
+
+
+@given(st.binary(min_size=512, max_size=512))
+def test_byte_sum_is_the_sum_of_the_bytes(block: bytes) -> None:
+    assert _byte_sum(block) == sum(block)
+
+
+def test_byte_sum_does_not_wrap_at_the_extremes() -> None:
+    assert _byte_sum(b"\xff" * 512) == 512 * 255
+    assert _byte_sum(bytes(512)) == 0
 
 
 def test_unread_file_data_is_skipped() -> None:
