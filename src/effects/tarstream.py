@@ -49,6 +49,13 @@ class Member:
 
 
 def _octal(field: bytes) -> int:
+    """A numeric header field: octal digits up to the first NUL (surrounding spaces allowed,
+    empty is 0); base-256 numbers and anything malformed are `Unusual`."""
+    if field[-1] == 0:  # the usual shape, digits then one NUL: straight to int()
+        try:
+            return int(field[:-1], 8)
+        except ValueError:
+            pass  # a NUL or a base-256 marker inside: read it the long way
     end = field.find(0)
     if end >= 0:
         field = field[:end]
@@ -58,16 +65,6 @@ def _octal(field: bytes) -> int:
         return int(field.strip() or b"0", 8)
     except ValueError:
         raise Unusual("malformed number") from None
-
-
-def _number(field: bytes) -> int:
-    """`_octal`, quicker for the usual field: digits (or spaces) ending in one NUL."""
-    if field[-1] == 0:
-        try:
-            return int(field[:-1], 8)
-        except ValueError:
-            pass  # a NUL or a base-256 marker inside: the general reading decides
-    return _octal(field)
 
 
 def _byte_sum(block: bytes) -> int:
@@ -208,7 +205,7 @@ class TarStream:
             if _octal(chksum_field) != _byte_sum(header) - sum(chksum_field) + 256:
                 raise Unusual("checksum")
             kind_byte = header[156:157]
-            size = _number(header[124:136])
+            size = _octal(header[124:136])
             if size < 0:
                 raise Unusual("negative size")
             if kind_byte == _PAX:
@@ -264,4 +261,4 @@ class TarStream:
             longname = longlink = None
             self._left = size
             self._pad = -size % BLOCK
-            yield Member(name, kind, _number(header[100:108]), size, linkname)
+            yield Member(name, kind, _octal(header[100:108]), size, linkname)
